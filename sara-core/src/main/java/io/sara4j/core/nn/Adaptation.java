@@ -1,0 +1,22 @@
+package io.sara4j.core.nn;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * A change to one parameter's effective value, installed by a fine-tuning method.
+ *
+ * <p>Layers never read {@link Parameter#data()} directly; they call {@link Parameter#value()},
+ * which hands the stored tensor to the installed adaptation. This is the single point where SaRA
+ * (sparse values written into the frozen weight), LoRA (a low-rank product added) and the sparse
+ * baselines plug into any model.
+ */
+@FunctionalInterface
+public interface Adaptation {
+    /**
+     * Returns the tensor the layer should compute with.
+     *
+     * @param base the stored, frozen tensor of the parameter (never modified by the caller)
+     * @return the effective tensor, of the same shape as {@code base}; may carry autograd history
+     */
+    NDArray apply(NDArray base);
+}

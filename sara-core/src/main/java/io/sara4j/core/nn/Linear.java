@@ -1,0 +1,62 @@
+package io.sara4j.core.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * {@code torch.nn.Linear}: y = x·Wᵀ + b.
+ *
+ * <p>Shapes: input (..., in), weight (out, in), bias (out), output (..., out).
+ * Keys: {@code weight}, {@code bias}.
+ */
+public final class Linear extends Module {
+    private final int inFeatures;
+    private final int outFeatures;
+    private final Parameter weight;
+    private final Parameter bias;
+
+    /** A layer with PyTorch's default initialisation; {@code bias} false leaves the bias out. */
+    public Linear(NDManager manager, int inFeatures, int outFeatures, boolean bias) {
+        this.inFeatures = inFeatures;
+        this.outFeatures = outFeatures;
+        this.weight = registerParameter("weight", Init.defaultUniform(manager, new Shape(outFeatures, inFeatures), inFeatures));
+        this.bias = bias ? registerParameter("bias", Init.defaultUniform(manager, new Shape(outFeatures), inFeatures)) : null;
+    }
+
+    /** Applies the layer to {@code x} of shape (..., in). */
+    public NDArray forward(NDArray x) {
+        return linear(x, weight.value(), bias == null ? null : bias.value());
+    }
+
+    /**
+     * The functional form: x·wᵀ + b over the last axis. The result belongs to {@code x}'s manager.
+     *
+     * @param b the bias, or {@code null}
+     */
+    public static NDArray linear(NDArray x, NDArray w, NDArray b) {
+        return b == null
+                ? ai.djl.nn.core.Linear.linear(x, w).singletonOrThrow()
+                : ai.djl.nn.core.Linear.linear(x, w, b).singletonOrThrow();
+    }
+
+    /** The weight parameter, shape (out, in). */
+    public Parameter weight() {
+        return weight;
+    }
+
+    /** The bias parameter, or {@code null} when the layer has none. */
+    public Parameter bias() {
+        return bias;
+    }
+
+    /** Input width. */
+    public int inFeatures() {
+        return inFeatures;
+    }
+
+    /** Output width. */
+    public int outFeatures() {
+        return outFeatures;
+    }
+}
