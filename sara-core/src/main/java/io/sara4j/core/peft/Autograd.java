@@ -1,0 +1,77 @@
+package io.sara4j.core.peft;
+
+import ai.djl.engine.EngineException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * The few autograd calls DJL's public API does not offer, isolated here (DESIGN: engine internals
+ * only where a missing op forces it, in one place).
+ *
+ * <p>DJL runs backward only through {@code GradientCollector.backward}, and only one collector may
+ * be open at a time; a fine-tuner's {@code step(loss)} is called while the caller's collector is
+ * still open, so it cannot open its own. It calls the engine's backward directly instead, which
+ * works with or without an open collector. Whether the engine is recording (grad mode on) tells the
+ * sparse adaptation whether it must build the autograd link or can hand out the stored tensor.
+ */
+final class Autograd {
+    private Autograd() {}
+
+    /** Whether operations are being recorded for backward (inside a {@code GradientCollector}). */
+    static boolean isRecording() {
+        return JniUtils.isGradMode();
+    }
+
+    /**
+     * Back-propagates the scalar {@code loss} into every leaf that requires a gradient; the graph is
+     * freed afterwards.
+     *
+     * @throws IllegalStateException if {@code loss} has no autograd history
+     */
+    static void backward(NDArray loss) {
+        if (!loss.getShape().isScalar() && loss.size() != 1) {
+            throw new IllegalArgumentException("the loss must be a scalar, got shape " + loss.getShape());
+        }
+        // DJL's hasGradient() is false for every non-leaf array, and asking a tensor without history
+        // for its grad_fn crashes the JVM, so a loss without history shows up as the engine's error.
+        try (NDArray seed = loss.onesLike()) {
+            JniUtils.backward((PtNDArray) loss, (PtNDArray) seed, false, false);
+        } catch (EngineException e) {
+            if (String.valueOf(e.getMessage()).contains("does not require grad")) {
+                throw new IllegalStateException("the loss carries no autograd history: run the forward pass inside a "
+                        + "GradientCollector (Engine.newGradientCollector()) so the trainable values are recorded", e);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The gradient accumulated in {@code leaf}, or {@code null} if backward never reached it. The
+     * returned array is a new handle on the gradient buffer; the caller closes it.
+     */
+    static NDArray gradient(NDArray leaf) {
+        return JniUtils.getGradient((PtNDArray) leaf);
+    }
+
+    /** Whether {@code array} holds a gradient buffer (frozen weights never should). */
+    static boolean hasGradientBuffer(NDArray array) {
+        NDArray g = JniUtils.getGradient((PtNDArray) array);
+        if (g == null) {
+            return false;
+        }
+        g.close();
+        return true;
+    }
+
+    /** Sets the gradient buffer of {@code leaf} to zero in place (kept for the next backward). */
+    static void zeroGradient(NDArray leaf) {
+        NDArray g = gradient(leaf);
+        if (g != null) {
+            try (g) {
+                g.set(new NDIndex(":"), 0);
+            }
+        }
+    }
+}

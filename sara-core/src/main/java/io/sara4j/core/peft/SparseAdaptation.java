@@ -1,0 +1,253 @@
+package io.sara4j.core.peft;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.nn.Adaptation;
+import io.sara4j.core.nn.Parameter;
+
+/**
+ * Unstructured backpropagation for one tensor (SaRA §3.2): the selected entries are a separate
+ * trainable vector v, written into the frozen weight at their positions during the forward pass.
+ *
+ * <p><b>No second full-size copy.</b> In a recorded forward pass {@link #apply} writes v into a
+ * detached view of the stored tensor's own storage ({@code base.stopGradient().reshape(-1)}, then an
+ * indexed put of v) and returns that view reshaped. Only v requires a gradient; backward of the
+ * indexed put hands v exactly the dense gradient gathered at the positions, and the stored tensor,
+ * which is no leaf, never receives a gradient buffer.
+ *
+ * <p><b>Invariant: the stored tensor always holds the current values.</b> The forward pass writes v
+ * into the storage, and after every optimizer update {@link #writeValuesToStorage()} writes the new
+ * v there too. So merge is free (the values are already in place), saving reads the storage,
+ * progressive re-selection reads |P_current| from it, and an unrecorded forward pass (sampling,
+ * evaluation) simply returns the stored tensor.
+ *
+ * <p>The adapted weight of a recorded pass is built once and reused until the next optimizer step:
+ * a second indexed put into the same storage would invalidate the first use's saved tensors.
+ *
+ * <p>Held per selected entry: position (int32), original value P0[M], v, its gradient; the two
+ * Adam moments live in {@link AdamW}. After progressive re-selection (§3.3) the trained set
+ * shrinks to the active positions, while {@link #positions()} and {@link #originals()} keep covering
+ * every position that was ever trained, so the saved adapter holds every change.
+ */
+final class SparseAdaptation implements Adaptation, AutoCloseable {
+    private final String name;
+    private final Parameter parameter;
+    private final NDManager state;
+    private final NDArray positions;   // M, sorted flat positions (int32 or int64), never changes
+    private final NDArray originals;   // P0[M]
+    private NDArray active;            // the positions trained now: M, or M2 ⊆ M after re-selection
+    private NDArray activeOriginals;   // P0 at the active positions
+    private NDArray values;            // v, the trainable leaf, aligned with active
+    private NDManager forward;         // owns the cached adapted weight of the current step
+    private NDArray cachedWeight;
+
+    /**
+     * Takes ownership of {@code positions} and builds v = P0[M] (the real, signed values) and its
+     * saved copy; everything is owned by a sub-manager of {@code stateParent}.
+     */
+    SparseAdaptation(String name, Parameter parameter, NDArray positions, NDManager stateParent) {
+        this.name = name;
+        this.parameter = parameter;
+        this.state = stateParent.newSubManager();
+        positions.attach(state);
+        this.positions = positions;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray gathered = gather(parameter.data(), positions);
+            this.originals = gathered.duplicate();
+            this.values = gathered;
+            NDScope.unregister(originals, values);
+        }
+        originals.attach(state);
+        values.attach(state);
+        values.setRequiresGradient(true);
+        this.active = positions;
+        this.activeOriginals = originals;
+        this.forward = state.newSubManager();
+    }
+
+    /** The parameter's dotted name. */
+    String name() {
+        return name;
+    }
+
+    /** The adapted parameter. */
+    Parameter parameter() {
+        return parameter;
+    }
+
+    /** Every position ever trained (M), sorted. */
+    NDArray positions() {
+        return positions;
+    }
+
+    /** P0 at {@link #positions()}. */
+    NDArray originals() {
+        return originals;
+    }
+
+    /** The positions trained now, sorted. */
+    NDArray active() {
+        return active;
+    }
+
+    /** P0 at {@link #active()}. */
+    NDArray activeOriginals() {
+        return activeOriginals;
+    }
+
+    /** The trainable vector v (requires a gradient), aligned with {@link #active()}. */
+    NDArray values() {
+        return values;
+    }
+
+    @Override
+    public NDArray apply(NDArray base) {
+        if (!Autograd.isRecording()) {
+            return base; // the storage already holds v at its positions
+        }
+        if (cachedWeight != null && !cachedWeight.isReleased()) {
+            return cachedWeight;
+        }
+        // Results of ops on the stored tensor would belong to the model's manager; they are moved to
+        // this step's manager so that nothing accumulates there.
+        NDArray detached = base.stopGradient();         // shares the stored tensor's storage
+        NDArray flat = detached.reshape(-1);            // a view, no copy
+        NDArray index = int64(active);
+        flat.set(new NDIndex("{}", index), values);     // writes v in place and records the link to v
+        NDArray weight = flat.reshape(base.getShape());
+        for (NDArray a : new NDArray[] {detached, flat, weight, index}) {
+            if (a != active) {
+                a.attach(forward);
+            }
+        }
+        cachedWeight = weight;
+        return weight;
+    }
+
+    /** Forgets the adapted weight of the last recorded pass (after an update its graph is spent). */
+    void invalidate() {
+        cachedWeight = null;
+        forward.close();
+        forward = state.newSubManager();
+    }
+
+    /**
+     * Rounds v to what the adapter file encodes, P0 + fl32(v − P0), so that base + adapter is
+     * bit-identical to the tuned model; the change is below one float32 ulp of the delta.
+     */
+    void roundToDeltaPrecision() {
+        try (NDArray v = values.stopGradient()) {
+            v.subi(activeOriginals).addi(activeOriginals); // in place: fl(fl(v − P0) + P0)
+        }
+    }
+
+    /** Writes v into the stored tensor at the active positions, without autograd history. */
+    void writeValuesToStorage() {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray flat = parameter.data().stopGradient().reshape(-1);
+            flat.set(new NDIndex("{}", int64(active)), values.stopGradient());
+        }
+    }
+
+    /**
+     * Keeps only the active entries at {@code keep} (0-based offsets into the active list, int64):
+     * the new v holds their current values; the dropped entries stay in the stored tensor at their
+     * trained values. Returns the new v, whose Adam moments the caller carries over.
+     */
+    NDArray restrictTo(NDArray keep) {
+        NDArray oldValues = values;
+        NDArray oldActive = active;
+        NDArray oldActiveOriginals = activeOriginals;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDIndex at = new NDIndex("{}", keep);
+            active = oldActive.get(at);
+            activeOriginals = oldActiveOriginals.get(at);
+            values = oldValues.stopGradient().get(at);
+            NDScope.unregister(active, activeOriginals, values);
+        }
+        active.attach(state);
+        activeOriginals.attach(state);
+        values.attach(state);
+        values.setRequiresGradient(true);
+        if (oldActive != positions) {
+            oldActive.close();
+            oldActiveOriginals.close();
+        }
+        oldValues.close();
+        invalidate();
+        return values;
+    }
+
+    /** The current stored values at every position ever trained (a new array in the caller's scope). */
+    NDArray currentAtPositions() {
+        return gather(parameter.data(), positions);
+    }
+
+    /** Bytes held for training: positions, originals, active subset, v and its gradient buffer. */
+    long stateBytes() {
+        long bytes = bytes(positions) + bytes(originals) + bytes(values);
+        if (active != positions) {
+            bytes += bytes(active) + bytes(activeOriginals);
+        }
+        if (Autograd.hasGradientBuffer(values)) {
+            bytes += bytes(values);
+        }
+        return bytes;
+    }
+
+    /** Number of values trained now. */
+    long activeCount() {
+        return active.size();
+    }
+
+    /** Removes this adaptation from the parameter; the stored tensor keeps the current values. */
+    void detach() {
+        if (parameter.adaptation() == this) {
+            parameter.setAdaptation(null);
+        }
+        cachedWeight = null;
+    }
+
+    @Override
+    public void close() {
+        detach();
+        state.close();
+    }
+
+    /** tensor.flatten()[positions], as a new array. */
+    static NDArray gather(NDArray tensor, NDArray positions) {
+        NDArray index = int64(positions);
+        try (NDArray detached = tensor.stopGradient(); NDArray flat = detached.reshape(-1)) {
+            return flat.get(new NDIndex("{}", index));
+        } finally {
+            if (index != positions) {
+                index.close();
+            }
+        }
+    }
+
+    /**
+     * The positions as int64, the index type the engine's indexing takes; int32 positions are
+     * widened into a temporary (DJL would otherwise widen them into the positions' own manager on
+     * every call and never free the copy).
+     */
+    static NDArray int64(NDArray positions) {
+        return positions.getDataType() == DataType.INT64 ? positions : positions.toType(DataType.INT64, false);
+    }
+
+    static long bytes(NDArray array) {
+        return array.size() * array.getDataType().getNumOfBytes();
+    }
+
+    /** The shape of the adapted parameter. */
+    Shape shape() {
+        return parameter.shape();
+    }
+}
