@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.testing.Tensors;
@@ -116,6 +117,22 @@ class DdpmSchedulerTest {
         StepOutput out = s.step(eps, 901, x, (m, shape) -> m.ones(shape));
         assertThat(manager.getManagedArrays()).hasSize(before + 2);
         assertThat(out.prevSample().getManager()).isSameAs(manager);
+        assertThat(x.getManager()).isSameAs(manager);
+    }
+
+    @Test
+    void stepInsideAnNdScopeClosesCleanly() {
+        DdpmScheduler s = new DdpmScheduler(Float64Reference.sdConfig(""));
+        s.setTimesteps(10);
+        NDArray x = manager.ones(SHAPE);
+        float[] kept;
+        try (NDScope scope = new NDScope()) {
+            NDArray eps = manager.ones(SHAPE);
+            StepOutput out = s.step(eps, 901, x, (m, shape) -> m.zeros(shape));
+            kept = out.prevSample().toFloatArray();
+        }
+        assertThat(kept).hasSize(N);
+        assertThat(x.isReleased()).isFalse();
         assertThat(x.getManager()).isSameAs(manager);
     }
 
