@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -29,8 +28,7 @@ final class BpeFiles {
         requireFile(file);
         JsonNode root = ClipTokenizerConfig.readObject(file);
         Map<String, Integer> vocab = new HashMap<>(root.size() * 2);
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : root.properties()) {
             JsonNode id = e.getValue();
             if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0) {
                 throw new IllegalArgumentException(file + ": id of symbol '" + e.getKey()

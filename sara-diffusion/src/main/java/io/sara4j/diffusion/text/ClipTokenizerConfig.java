@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,8 +95,7 @@ public record ClipTokenizerConfig(
         Path added = folder.resolve("added_tokens.json");
         if (Files.exists(added)) {
             JsonNode root = readObject(added);
-            for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : root.properties()) {
                 if (!e.getValue().isIntegralNumber()) {
                     throw new IllegalArgumentException(added + ": id of '" + e.getKey()
                             + "' must be an integer, got " + e.getValue());
@@ -179,8 +177,7 @@ public record ClipTokenizerConfig(
             if (!decoder.isObject()) {
                 throw new IllegalArgumentException(file + ": added_tokens_decoder must map ids to tokens");
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = decoder.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
+            for (Map.Entry<String, JsonNode> e : decoder.properties()) {
                 int id;
                 try {
                     id = Integer.parseInt(e.getKey());

@@ -121,6 +121,7 @@ class DdpmSchedulerTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the scope is only opened and closed around the step
     void stepInsideAnNdScopeClosesCleanly() {
         DdpmScheduler s = new DdpmScheduler(Float64Reference.sdConfig(""));
         s.setTimesteps(10);
