@@ -1,11 +1,15 @@
 package io.sara4j.core.nn;
 
+import static io.sara4j.core.nn.AttentionReference.expandMask;
+import static io.sara4j.core.nn.AttentionReference.splitRef;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.nn.AttentionReference.Core;
+import io.sara4j.core.nn.AttentionReference.Dims;
 import io.sara4j.core.testing.Tensors;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,8 +21,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link ScaledDotProductAttention} (functional) and the {@link Attention} module (projections,
- * heads, mask, output projection) against float64 loops with a hand-written backward, and their
- * float64 autograd gradients against central finite differences.
+ * heads, mask, output projection) against the float64 loops of {@link AttentionReference}, and
+ * their float64 autograd gradients against central finite differences.
  */
 class AttentionTest {
     private NDManager manager;
@@ -31,145 +35,6 @@ class AttentionTest {
     @AfterEach
     void tearDown() {
         manager.close();
-    }
-
-    // ---------------------------------------------------------------- float64 references
-
-    /** Output and input gradients of attention on flattened (B, H, L, D) arrays. */
-    record AttentionRef(double[] out, double[] gq, double[] gk, double[] gv) {}
-
-    /**
-     * softmax(scale·Q·Kᵀ + M)·V per (batch, head) with its backward:
-     * dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(P ⊙ dP)), dQ = scale·dS·K, dK = scale·dSᵀ·Q.
-     *
-     * @param mask full (B, H, Lq, Lk) additive mask, or {@code null}
-     */
-    static AttentionRef attentionRef(int b, int h, int lq, int lk, int d, int dv, double[] q, double[] k,
-            double[] v, double[] mask, double scale, double[] gOut) {
-        double[] out = new double[b * h * lq * dv];
-        double[] gq = new double[q.length];
-        double[] gk = new double[k.length];
-        double[] gv = new double[v.length];
-        for (int bh = 0; bh < b * h; bh++) {
-            int qo = bh * lq * d;
-            int ko = bh * lk * d;
-            int vo = bh * lk * dv;
-            int oo = bh * lq * dv;
-            for (int i = 0; i < lq; i++) {
-                double[] p = new double[lk];
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j < lk; j++) {
-                    double s = 0;
-                    for (int e = 0; e < d; e++) {
-                        s += q[qo + i * d + e] * k[ko + j * d + e];
-                    }
-                    p[j] = s * scale + (mask == null ? 0 : mask[(bh * lq + i) * lk + j]);
-                    max = Math.max(max, p[j]);
-                }
-                double z = 0;
-                for (int j = 0; j < lk; j++) {
-                    p[j] = Math.exp(p[j] - max);
-                    z += p[j];
-                }
-                double[] gp = new double[lk];
-                double dot = 0;
-                for (int j = 0; j < lk; j++) {
-                    p[j] /= z;
-                    for (int e = 0; e < dv; e++) {
-                        out[oo + i * dv + e] += p[j] * v[vo + j * dv + e];
-                        gv[vo + j * dv + e] += p[j] * gOut[oo + i * dv + e];
-                        gp[j] += gOut[oo + i * dv + e] * v[vo + j * dv + e];
-                    }
-                    dot += p[j] * gp[j];
-                }
-                for (int j = 0; j < lk; j++) {
-                    double gs = p[j] * (gp[j] - dot);
-                    for (int e = 0; e < d; e++) {
-                        gq[qo + i * d + e] += scale * gs * k[ko + j * d + e];
-                        gk[ko + j * d + e] += scale * gs * q[qo + i * d + e];
-                    }
-                }
-            }
-        }
-        return new AttentionRef(out, gq, gk, gv);
-    }
-
-    /** Broadcasts a (B, mh, mq, Lk) mask (mh, mq ∈ {1, H}/{1, Lq}) to a full (B, H, Lq, Lk) array. */
-    static double[] expandMask(double[] mask, int b, int mh, int mq, int h, int lq, int lk) {
-        double[] full = new double[b * h * lq * lk];
-        for (int bb = 0; bb < b; bb++) {
-            for (int hh = 0; hh < h; hh++) {
-                for (int i = 0; i < lq; i++) {
-                    for (int j = 0; j < lk; j++) {
-                        int src = ((bb * mh + (mh == 1 ? 0 : hh)) * mq + (mq == 1 ? 0 : i)) * lk + j;
-                        full[((bb * h + hh) * lq + i) * lk + j] = mask[src];
-                    }
-                }
-            }
-        }
-        return full;
-    }
-
-    /** y = x·Wᵀ + b over rows of x, and its backward given dy. */
-    record LinearRef(double[] y, double[] gx, double[] gw, double[] gb) {
-        static LinearRef of(int rows, int in, int out, double[] x, double[] w, double[] b, double[] gy) {
-            double[] y = new double[rows * out];
-            double[] gx = new double[rows * in];
-            double[] gw = new double[out * in];
-            double[] gb = new double[out];
-            for (int r = 0; r < rows; r++) {
-                for (int o = 0; o < out; o++) {
-                    double s = b == null ? 0 : b[o];
-                    double g = gy == null ? 0 : gy[r * out + o];
-                    for (int i = 0; i < in; i++) {
-                        s += x[r * in + i] * w[o * in + i];
-                        gx[r * in + i] += g * w[o * in + i];
-                        gw[o * in + i] += g * x[r * in + i];
-                    }
-                    y[r * out + o] = s;
-                    gb[o] += g;
-                }
-            }
-            return new LinearRef(y, gx, gw, gb);
-        }
-    }
-
-    /** (B, L, H·D) → (B, H, L, D), by index arithmetic. */
-    static double[] splitRef(double[] x, int b, int l, int h, int d) {
-        double[] out = new double[x.length];
-        for (int bb = 0; bb < b; bb++) {
-            for (int i = 0; i < l; i++) {
-                for (int hh = 0; hh < h; hh++) {
-                    for (int e = 0; e < d; e++) {
-                        out[((bb * h + hh) * l + i) * d + e] = x[(bb * l + i) * h * d + hh * d + e];
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    /** (B, H, L, D) → (B, L, H·D), the inverse of {@link #splitRef}. */
-    static double[] mergeRef(double[] x, int b, int l, int h, int d) {
-        double[] out = new double[x.length];
-        for (int bb = 0; bb < b; bb++) {
-            for (int i = 0; i < l; i++) {
-                for (int hh = 0; hh < h; hh++) {
-                    for (int e = 0; e < d; e++) {
-                        out[(bb * l + i) * h * d + hh * d + e] = x[((bb * h + hh) * l + i) * d + e];
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    static double[] sum(double[] a, double[] b) {
-        double[] out = a.clone();
-        for (int i = 0; i < out.length; i++) {
-            out[i] += b[i];
-        }
-        return out;
     }
 
     // ---------------------------------------------------------------- functional attention
@@ -210,16 +75,17 @@ class AttentionTest {
         NDArray y = Tensors.forwardBackward(
                 () -> ScaledDotProductAttention.attention(qs, ks, vs, ms, scale, false), c);
 
-        AttentionRef ref = attentionRef(b, h, lq, lk, d, dv, q, k, v, expandMask(mask, b, 1, lq, h, lq, lk), scale, c);
+        Core ref = AttentionReference.attention(b, h, lq, lk, d, dv, q, k, v,
+                expandMask(mask, b, 1, lq, h, lq, lk), scale, c);
         assertThat(y.getShape()).isEqualTo(new Shape(b, h, lq, dv));
-        Tensors.assertClose("out", Tensors.toDoubles(y), ref.out, 1e-5);
-        Tensors.assertClose("dq", Tensors.toDoubles(qs.getGradient()), ref.gq, 1e-4);
-        Tensors.assertClose("dk", Tensors.toDoubles(ks.getGradient()), ref.gk, 1e-4);
-        Tensors.assertClose("dv", Tensors.toDoubles(vs.getGradient()), ref.gv, 1e-4);
+        Tensors.assertClose("out", Tensors.toDoubles(y), ref.out(), 1e-5);
+        Tensors.assertClose("dq", Tensors.toDoubles(qs.getGradient()), ref.gq(), 1e-4);
+        Tensors.assertClose("dk", Tensors.toDoubles(ks.getGradient()), ref.gk(), 1e-4);
+        Tensors.assertClose("dv", Tensors.toDoubles(vs.getGradient()), ref.gv(), 1e-4);
 
         // the reference without the mask differs, so the comparison above did test the masking
-        double[] unmasked = attentionRef(b, h, lq, lk, d, dv, q, k, v, null, scale, c).out;
-        assertThat(Tensors.maxRelativeError(ref.out, unmasked)).as("the mask changes the result").isGreaterThan(1e-2);
+        double[] unmasked = AttentionReference.attention(b, h, lq, lk, d, dv, q, k, v, null, scale, c).out();
+        assertThat(Tensors.maxRelativeError(ref.out(), unmasked)).as("the mask changes the result").isGreaterThan(1e-2);
     }
 
     @Test
@@ -296,27 +162,12 @@ class AttentionTest {
                 Tensors.float32(manager, k, s).toType(DataType.FLOAT16, false),
                 Tensors.float32(manager, v, s).toType(DataType.FLOAT16, false), null, 0.5f, true);
         assertThat(out.getDataType()).isEqualTo(DataType.FLOAT16);
-        double[] ref = attentionRef(b, h, l, l, d, d, q, k, v, null, 0.5, new double[b * h * l * d]).out;
+        double[] ref = AttentionReference.attention(b, h, l, l, d, d, q, k, v, null, 0.5,
+                new double[b * h * l * d]).out();
         assertThat(Tensors.maxRelativeError(Tensors.toDoubles(out), ref)).isLessThan(5e-3);
     }
 
     // ---------------------------------------------------------------- the Attention module
-
-    /** Module dimensions; {@code cross} selects a context of width crossDim and length lk. */
-    record Dims(int b, int l, int queryDim, int heads, int dimHead, boolean cross, int lk, int crossDim,
-            boolean qkvBias) {
-        int inner() {
-            return heads * dimHead;
-        }
-
-        int contextLength() {
-            return cross ? lk : l;
-        }
-
-        int contextDim() {
-            return cross ? crossDim : queryDim;
-        }
-    }
 
     /** Random parameter values keyed like the module's state dict. */
     private static Map<String, double[]> randomParameters(Dims dm, Random r) {
@@ -337,54 +188,6 @@ class AttentionTest {
         p.put("to_out.0.bias", Tensors.uniform(r, dm.queryDim(), 0.6));
         p.replaceAll((key, values) -> Tensors.roundToFloat(values));
         return p;
-    }
-
-    /** The whole module in float64 loops: forward and gradients for inputs and every parameter. */
-    static Map<String, double[]> moduleRef(Dims dm, double[] hs, double[] ctx, Map<String, double[]> p,
-            double[] mask, double[] gOut) {
-        int b = dm.b(), l = dm.l(), lk = dm.contextLength(), h = dm.heads(), dh = dm.dimHead(), inner = dm.inner();
-        double[] context = dm.cross() ? ctx : hs;
-        double scale = 1 / Math.sqrt(dh);
-        double[] q = LinearRef.of(b * l, dm.queryDim(), inner, hs, p.get("to_q.weight"), p.get("to_q.bias"), null).y;
-        double[] k = LinearRef.of(b * lk, dm.contextDim(), inner, context, p.get("to_k.weight"), p.get("to_k.bias"),
-                null).y;
-        double[] v = LinearRef.of(b * lk, dm.contextDim(), inner, context, p.get("to_v.weight"), p.get("to_v.bias"),
-                null).y;
-        // forward of the attention core once without gradient, to get the merged heads
-        double[] full = mask == null ? null : expandMask(mask, b, 1, 1, h, l, lk);
-        AttentionRef probe = attentionRef(b, h, l, lk, dh, dh, splitRef(q, b, l, h, dh), splitRef(k, b, lk, h, dh),
-                splitRef(v, b, lk, h, dh), full, scale, new double[b * h * l * dh]);
-        double[] merged = mergeRef(probe.out, b, l, h, dh);
-        LinearRef out = LinearRef.of(b * l, inner, dm.queryDim(), merged, p.get("to_out.0.weight"),
-                p.get("to_out.0.bias"), gOut);
-        AttentionRef core = attentionRef(b, h, l, lk, dh, dh, splitRef(q, b, l, h, dh), splitRef(k, b, lk, h, dh),
-                splitRef(v, b, lk, h, dh), full, scale, splitRef(out.gx, b, l, h, dh));
-        LinearRef bq = LinearRef.of(b * l, dm.queryDim(), inner, hs, p.get("to_q.weight"), p.get("to_q.bias"),
-                mergeRef(core.gq, b, l, h, dh));
-        LinearRef bk = LinearRef.of(b * lk, dm.contextDim(), inner, context, p.get("to_k.weight"), p.get("to_k.bias"),
-                mergeRef(core.gk, b, lk, h, dh));
-        LinearRef bv = LinearRef.of(b * lk, dm.contextDim(), inner, context, p.get("to_v.weight"), p.get("to_v.bias"),
-                mergeRef(core.gv, b, lk, h, dh));
-        Map<String, double[]> result = new LinkedHashMap<>();
-        result.put("y", out.y);
-        double[] gContext = sum(bk.gx, bv.gx);
-        if (dm.cross()) {
-            result.put("hiddenStates", bq.gx);
-            result.put("context", gContext);
-        } else {
-            result.put("hiddenStates", sum(bq.gx, gContext)); // q, k and v all read the hidden states
-        }
-        result.put("to_q.weight", bq.gw);
-        result.put("to_k.weight", bk.gw);
-        result.put("to_v.weight", bv.gw);
-        if (dm.qkvBias()) {
-            result.put("to_q.bias", bq.gb);
-            result.put("to_k.bias", bk.gb);
-            result.put("to_v.bias", bv.gb);
-        }
-        result.put("to_out.0.weight", out.gw);
-        result.put("to_out.0.bias", out.gb);
-        return result;
     }
 
     /** A (B, 1, 1, Lk) additive mask blocking key 1 of batch 0 and keys 0 and Lk−1 of batch 1. */
@@ -423,11 +226,13 @@ class AttentionTest {
         if (ctxArray != null) {
             ctxArray.setRequiresGradient(true);
         }
-        NDArray maskArray = withMask ? Tensors.float32(manager, mask, new Shape(dm.b(), 1, 1, dm.contextLength())) : null;
+        NDArray maskArray = withMask
+                ? Tensors.float32(manager, mask, new Shape(dm.b(), 1, 1, dm.contextLength()))
+                : null;
 
         NDArray y = Tensors.forwardBackward(() -> attention.forward(hsArray, ctxArray, maskArray), c);
 
-        Map<String, double[]> ref = moduleRef(dm, hs, ctx, params, mask, c);
+        Map<String, double[]> ref = AttentionReference.module(dm, hs, ctx, params, mask, c);
         assertThat(y.getShape()).isEqualTo(new Shape(dm.b(), dm.l(), dm.queryDim()));
         Tensors.assertClose("y", Tensors.toDoubles(y), ref.get("y"), 1e-5);
         Tensors.assertClose("d hiddenStates", Tensors.toDoubles(hsArray.getGradient()), ref.get("hiddenStates"), 1e-4);
@@ -443,7 +248,7 @@ class AttentionTest {
             }
         });
         if (withMask) {
-            double[] unmasked = moduleRef(dm, hs, ctx, params, null, c).get("y");
+            double[] unmasked = AttentionReference.module(dm, hs, ctx, params, null, c).get("y");
             assertThat(Tensors.maxRelativeError(ref.get("y"), unmasked)).as("the mask matters").isGreaterThan(1e-2);
         }
     }
@@ -529,8 +334,9 @@ class AttentionTest {
                 named.get(key).copyFrom(Tensors.float64(manager, params.get(key), named.get(key).shape()));
             }
             if (key.equals("to_k.bias")) {
-                assertNegligible("d to_k.bias", Tensors.gather(autograd.get(key), idx), autograd.get("to_k.weight"), 1e-9);
-                assertNegligible("finite differences of to_k.bias", fd, autograd.get("to_k.weight"), 1e-6);
+                double[] scale = autograd.get("to_k.weight");
+                assertNegligible("d to_k.bias", Tensors.gather(autograd.get(key), idx), scale, 1e-9);
+                assertNegligible("finite differences of to_k.bias", fd, scale, 1e-6);
             } else {
                 Tensors.assertClose("d " + key + " vs finite differences", Tensors.gather(autograd.get(key), idx), fd,
                         1e-6);

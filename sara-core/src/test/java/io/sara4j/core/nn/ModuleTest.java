@@ -159,6 +159,7 @@ class ModuleTest {
         // or loaded inside a step scope must still own live weights when the scope closes
         Linear layer;
         try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
             layer = new Linear(manager, 2, 2, true);
             layer.weight().copyFrom(manager.create(new float[] {1, 2, 3, 4}, new Shape(2, 2)));
             layer.bias().convertTo(ai.djl.ndarray.types.DataType.FLOAT64);
