@@ -1,0 +1,64 @@
+package io.sara4j.core.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * {@code torch.nn.Conv2d} with square kernels: stride, zero padding, dilation and groups.
+ *
+ * <p>Shapes: input (N, in, H, W), weight (out, in/groups, k, k), bias (out), output (N, out, H', W')
+ * with H' = (H + 2·padding − dilation·(k − 1) − 1) / stride + 1. Keys: {@code weight}, {@code bias}.
+ */
+public final class Conv2d extends Module {
+    private final int stride;
+    private final int padding;
+    private final int dilation;
+    private final int groups;
+    private final Parameter weight;
+    private final Parameter bias;
+
+    /** A convolution with bias, dilation 1 and one group. */
+    public Conv2d(NDManager manager, int inChannels, int outChannels, int kernel, int stride, int padding) {
+        this(manager, inChannels, outChannels, kernel, stride, padding, 1, 1, true);
+    }
+
+    /** The general form; PyTorch's default initialisation with fan-in = in/groups·k·k. */
+    public Conv2d(NDManager manager, int inChannels, int outChannels, int kernel, int stride, int padding,
+            int dilation, int groups, boolean bias) {
+        if (inChannels % groups != 0 || outChannels % groups != 0) {
+            throw new IllegalArgumentException("groups=" + groups + " must divide in_channels=" + inChannels
+                    + " and out_channels=" + outChannels);
+        }
+        this.stride = stride;
+        this.padding = padding;
+        this.dilation = dilation;
+        this.groups = groups;
+        long fanIn = (long) inChannels / groups * kernel * kernel;
+        this.weight = registerParameter("weight",
+                Init.defaultUniform(manager, new Shape(outChannels, inChannels / groups, kernel, kernel), fanIn));
+        this.bias = bias ? registerParameter("bias", Init.defaultUniform(manager, new Shape(outChannels), fanIn)) : null;
+    }
+
+    /** Applies the convolution to {@code x} of shape (N, in, H, W). */
+    public NDArray forward(NDArray x) {
+        return conv2d(x, weight.value(), bias == null ? null : bias.value(), stride, padding, dilation, groups);
+    }
+
+    /** The functional form; {@code b} may be {@code null}. The result belongs to {@code x}'s manager. */
+    public static NDArray conv2d(NDArray x, NDArray w, NDArray b, int stride, int padding, int dilation, int groups) {
+        return ai.djl.nn.convolutional.Conv2d.conv2d(x, w, b,
+                new Shape(stride, stride), new Shape(padding, padding), new Shape(dilation, dilation), groups)
+                .singletonOrThrow();
+    }
+
+    /** The weight parameter, shape (out, in/groups, k, k). */
+    public Parameter weight() {
+        return weight;
+    }
+
+    /** The bias parameter, or {@code null}. */
+    public Parameter bias() {
+        return bias;
+    }
+}

@@ -1,0 +1,56 @@
+package io.sara4j.core.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * softmax(Q·Kᵀ·scale + mask)·V, and the head split/merge reshapes around it.
+ *
+ * <p>DJL has no fused attention kernel, so this is a matrix product, a softmax and another matrix
+ * product; all three are differentiable.
+ */
+public final class ScaledDotProductAttention {
+    private ScaledDotProductAttention() {}
+
+    /**
+     * Attention over the last two axes.
+     *
+     * @param q (B, H, Lq, D)
+     * @param k (B, H, Lk, D)
+     * @param v (B, H, Lk, Dv)
+     * @param mask additive mask broadcastable to (B, H, Lq, Lk) (0 to keep, a large negative value
+     *     or −∞ to drop), or {@code null}
+     * @param scale the factor on the scores, normally 1/√D
+     * @param upcast compute the scores and softmax in float32 even for half-precision inputs
+     *     (diffusers' {@code upcast_attention})
+     * @return (B, H, Lq, Dv)
+     */
+    public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, float scale, boolean upcast) {
+        DataType type = q.getDataType();
+        boolean widen = upcast && type != DataType.FLOAT32 && type != DataType.FLOAT64;
+        NDArray qs = widen ? q.toType(DataType.FLOAT32, false) : q;
+        NDArray ks = widen ? k.toType(DataType.FLOAT32, false) : k;
+        NDArray scores = qs.mul(scale).matMul(ks.transpose(0, 1, 3, 2)); // (B, H, Lq, Lk)
+        if (mask != null) {
+            scores = scores.add(mask);
+        }
+        NDArray probs = scores.softmax(-1);
+        if (widen) {
+            probs = probs.toType(type, false);
+        }
+        return probs.matMul(v);
+    }
+
+    /** (B, L, H·D) → (B, H, L, D). */
+    public static NDArray splitHeads(NDArray x, int heads) {
+        Shape s = x.getShape();
+        return x.reshape(s.get(0), s.get(1), heads, s.get(2) / heads).transpose(0, 2, 1, 3);
+    }
+
+    /** (B, H, L, D) → (B, L, H·D). */
+    public static NDArray mergeHeads(NDArray x) {
+        Shape s = x.getShape();
+        return x.transpose(0, 2, 1, 3).reshape(s.get(0), s.get(2), s.get(1) * s.get(3));
+    }
+}
