@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.nn.Engines;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.Test;
  * The scheduler fixtures of diffusers 0.27.2 ({@code parity/schedulers/}, described by
  * {@code configs.json}): schedules, timesteps, add_noise, get_velocity and the full 10-step loops
  * with the recorded model outputs (and DDPM's variance noise), each within 1e-4 absolute + 1e-4
- * relative.
+ * relative. The fixtures are read with core's {@link SafetensorsFile}.
  */
 class SchedulerParityTest {
     private static final double ATOL = 1e-4;
@@ -44,10 +45,10 @@ class SchedulerParityTest {
         }
     }
 
-    private static FixtureSafetensors tensors(JsonNode description) throws IOException, URISyntaxException {
+    private static SafetensorsFile tensors(JsonNode description) throws IOException, URISyntaxException {
         Path file = Path.of(SchedulerParityTest.class.getResource("/parity/schedulers/"
                 + description.get("file").asText()).toURI());
-        return FixtureSafetensors.open(file);
+        return SafetensorsFile.open(file);
     }
 
     /** |actual − expected| ≤ atol + rtol·|expected| element-wise. */
@@ -73,12 +74,12 @@ class SchedulerParityTest {
         assertThat(actual).containsExactly(e);
     }
 
-    private void checkSchedule(NoiseSchedule schedule, FixtureSafetensors f) {
+    private void checkSchedule(NoiseSchedule schedule, SafetensorsFile f) {
         assertClose("betas", schedule.betas(), f.load("betas", manager));
         assertClose("alphas_cumprod", schedule.alphasCumprod(), f.load("alphas_cumprod", manager));
     }
 
-    private void checkAddNoiseAndVelocity(Scheduler s, FixtureSafetensors f, NoiseSchedule schedule) {
+    private void checkAddNoiseAndVelocity(Scheduler s, SafetensorsFile f, NoiseSchedule schedule) {
         NDArray x0 = f.load("add_noise.original_samples", manager);
         NDArray noise = f.load("add_noise.noise", manager);
         NDArray t = f.load("add_noise.timesteps", manager);
@@ -92,7 +93,7 @@ class SchedulerParityTest {
     void ddpmScaledLinearEpsilon() throws Exception {
         JsonNode d = fixtureDescription("ddpm_scaled_linear_epsilon");
         DdpmScheduler s = new DdpmScheduler(SchedulerConfig.fromJson(d.get("config").toString()));
-        try (FixtureSafetensors f = tensors(d)) {
+        try (SafetensorsFile f = tensors(d)) {
             checkSchedule(s.noiseSchedule(), f);
             checkAddNoiseAndVelocity(s, f, s.noiseSchedule());
             s.setTimesteps(d.at("/calls/set_timesteps").asInt());
@@ -117,7 +118,7 @@ class SchedulerParityTest {
     void ddimLeadingEpsilon() throws Exception {
         JsonNode d = fixtureDescription("ddim_leading_epsilon");
         DdimScheduler s = new DdimScheduler(SchedulerConfig.fromJson(d.get("config").toString()), 0.0);
-        try (FixtureSafetensors f = tensors(d)) {
+        try (SafetensorsFile f = tensors(d)) {
             checkSchedule(s.noiseSchedule(), f);
             checkAddNoiseAndVelocity(s, f, s.noiseSchedule());
             s.setTimesteps(d.at("/calls/set_timesteps").asInt());
@@ -141,7 +142,7 @@ class SchedulerParityTest {
     void eulerLeadingEpsilon() throws Exception {
         JsonNode d = fixtureDescription("euler_leading_epsilon");
         EulerDiscreteScheduler s = new EulerDiscreteScheduler(SchedulerConfig.fromJson(d.get("config").toString()));
-        try (FixtureSafetensors f = tensors(d)) {
+        try (SafetensorsFile f = tensors(d)) {
             checkSchedule(s.noiseSchedule(), f);
             s.setTimesteps(d.at("/calls/set_timesteps").asInt());
             assertSameTimesteps(s.timesteps(), f.load("timesteps", manager));
