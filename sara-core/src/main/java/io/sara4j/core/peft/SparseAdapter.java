@@ -325,16 +325,17 @@ public final class SparseAdapter implements AutoCloseable {
     private static Entry readEntry(SafetensorsFile f, String name, long numel, NDManager manager) {
         TensorInfo idxInfo = f.info(name + IDX_SUFFIX);
         TensorInfo deltaInfo = f.info(name + DELTA_SUFFIX);
-        String where = f.path() + ": tensor '" + name + "'";
+        String idxName = f.path() + ": tensor '" + name + IDX_SUFFIX + "'";
         if (idxInfo.dtype() != SafetensorsDType.I32 && idxInfo.dtype() != SafetensorsDType.I64) {
-            throw new IllegalArgumentException(where + IDX_SUFFIX + " must be I32 or I64, found " + idxInfo.dtype());
+            throw new IllegalArgumentException(idxName + " must be I32 or I64, found " + idxInfo.dtype());
         }
         if (deltaInfo.dtype() != SafetensorsDType.F32 && deltaInfo.dtype() != SafetensorsDType.F16
                 && deltaInfo.dtype() != SafetensorsDType.BF16) {
-            throw new IllegalArgumentException(where + DELTA_SUFFIX + " must be F32, F16 or BF16, found " + deltaInfo.dtype());
+            throw new IllegalArgumentException(f.path() + ": tensor '" + name + DELTA_SUFFIX + "' must be F32, F16 or BF16, found "
+                    + deltaInfo.dtype());
         }
         if (idxInfo.shape().length != 1 || deltaInfo.shape().length != 1 || idxInfo.shape()[0] != deltaInfo.shape()[0]) {
-            throw new IllegalArgumentException(where + ": positions and deltas must be 1-D of equal length, found "
+            throw new IllegalArgumentException(f.path() + ": '" + name + "' positions and deltas must be 1-D of equal length, found "
                     + java.util.Arrays.toString(idxInfo.shape()) + " and " + java.util.Arrays.toString(deltaInfo.shape()));
         }
         NDArray positions = f.load(name + IDX_SUFFIX, manager);
@@ -347,7 +348,7 @@ public final class SparseAdapter implements AutoCloseable {
                 long last = p.get(p.size() - 1).getLong();
                 boolean ascending = p.size() < 2 || p.get("1:").sub(p.get(":-1")).min().getLong() > 0;
                 if (!ascending || first < 0 || last >= numel) {
-                    throw new IllegalArgumentException(where + IDX_SUFFIX + ": positions must be strictly ascending in [0, "
+                    throw new IllegalArgumentException(idxName + ": positions must be strictly ascending in [0, "
                             + numel + "), found first " + first + ", last " + last + (ascending ? "" : ", not ascending"));
                 }
             }
