@@ -1,0 +1,83 @@
+package io.sara4j.core.peft;
+
+import java.util.List;
+
+/**
+ * LoRA settings (Hu et al. 2021; the paper's main baseline, SaRA §5.1 Table 1).
+ *
+ * @param rank r, the inner dimension of B·A
+ * @param alpha the scale numerator: the update is (alpha/r)·B·A
+ * @param dropout probability of dropping each of the r rank components per step (0 disables); see
+ *     {@link Lora} for why this is not peft's input dropout
+ * @param targets module-path globs matched against whole paths or their dotted suffixes
+ *     ({@code to_q} matches {@code ...attn1.to_q}); each matched module's {@code weight} (2-D or
+ *     conv 4-D) gets an adapter
+ * @param optimizer AdamW and schedule; learning rate default 1e-4 (diffusers' LoRA script)
+ * @param seed seed of A's initialisation and of the dropout masks
+ */
+public record LoraConfig(int rank, double alpha, double dropout, List<String> targets, OptimizerConfig optimizer, long seed) {
+    /** The attention projections, diffusers' default LoRA targets for the UNet. */
+    public static final List<String> ATTENTION_TARGETS = List.of("to_q", "to_k", "to_v", "to_out.0");
+    /** The learning rate used when none is given. */
+    public static final double DEFAULT_LEARNING_RATE = 1e-4;
+
+    /** Validates each field, naming it. */
+    public LoraConfig {
+        if (rank < 1) {
+            throw new IllegalArgumentException("LoRA rank must be >= 1, got " + rank);
+        }
+        if (!(alpha > 0)) {
+            throw new IllegalArgumentException("LoRA alpha must be > 0, got " + alpha);
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            throw new IllegalArgumentException("LoRA dropout must be in [0, 1), got " + dropout);
+        }
+        targets = List.copyOf(targets);
+        if (targets.isEmpty()) {
+            throw new IllegalArgumentException("LoRA needs at least one target module glob");
+        }
+        if (optimizer == null) {
+            throw new IllegalArgumentException("optimizer settings are required");
+        }
+    }
+
+    /** Rank r with alpha = r (scale 1), no dropout, attention targets, default optimizer. */
+    public static LoraConfig rank(int r) {
+        return new LoraConfig(r, r, 0, ATTENTION_TARGETS, OptimizerConfig.defaults(), 0);
+    }
+
+    /** A copy with rank {@code r} (alpha unchanged). */
+    public LoraConfig withRank(int r) {
+        return new LoraConfig(r, alpha, dropout, targets, optimizer, seed);
+    }
+
+    /** A copy with scale numerator {@code a}. */
+    public LoraConfig withAlpha(double a) {
+        return new LoraConfig(rank, a, dropout, targets, optimizer, seed);
+    }
+
+    /** A copy with rank dropout {@code p}. */
+    public LoraConfig withDropout(double p) {
+        return new LoraConfig(rank, alpha, p, targets, optimizer, seed);
+    }
+
+    /** A copy targeting {@code globs}. */
+    public LoraConfig withTargets(List<String> globs) {
+        return new LoraConfig(rank, alpha, dropout, globs, optimizer, seed);
+    }
+
+    /** A copy with optimizer settings {@code o}. */
+    public LoraConfig withOptimizer(OptimizerConfig o) {
+        return new LoraConfig(rank, alpha, dropout, targets, o, seed);
+    }
+
+    /** A copy with seed {@code s}. */
+    public LoraConfig withSeed(long s) {
+        return new LoraConfig(rank, alpha, dropout, targets, optimizer, s);
+    }
+
+    /** alpha / r. */
+    public double scale() {
+        return alpha / rank;
+    }
+}
