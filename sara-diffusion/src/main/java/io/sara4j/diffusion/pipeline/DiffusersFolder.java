@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -154,8 +153,7 @@ public final class DiffusersFolder {
 
     private static Map<String, Component> parseComponents(JsonNode json, Path index, List<String> problems) {
         Map<String, Component> out = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = json.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : json.properties()) {
             String name = e.getKey();
             JsonNode value = e.getValue();
             if (name.startsWith("_") || !value.isArray()) {
