@@ -1,17 +1,27 @@
 package io.sara4j.diffusion.loading;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.io.SafetensorsFile;
+import io.sara4j.core.nn.Module;
+import io.sara4j.core.nn.Parameter;
+import io.sara4j.core.nn.StateDictMismatchException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds the weights file of a diffusers/transformers component folder.
+ * Finds the weights file of a diffusers/transformers component folder and loads it strictly.
  *
  * <p>The libraries name it {@code <base>.safetensors} ({@code diffusion_pytorch_model} for diffusers
  * models, {@code model} for transformers models), with optional variants such as
@@ -89,6 +99,67 @@ public final class WeightFiles {
                     + " save the component as a single file");
         }
         return new IllegalArgumentException(msg.toString());
+    }
+
+    /**
+     * Copies every tensor of {@code file} into {@code module}'s parameters by key, strictly: the
+     * key sets must be equal (apart from {@code ignoredKeys}, tensors the file may hold that carry
+     * no weights) and every shape must match. Everything is checked from the header before
+     * anything is read, so a failed load leaves the module unchanged; then tensors are read and
+     * copied one at a time (peak memory: the model plus one tensor), converted to each
+     * parameter's data type.
+     *
+     * @param manager parent of the scratch scope the tensors pass through
+     * @throws StateDictMismatchException naming the file and listing every missing key, unexpected
+     *     key and shape mismatch
+     */
+    public static void loadStrict(Module module, Path file, Set<String> ignoredKeys, NDManager manager)
+            throws IOException {
+        Map<String, Parameter> own = module.namedParameters();
+        try (SafetensorsFile weights = SafetensorsFile.open(file)) {
+            List<String> missing = new ArrayList<>();
+            List<String> unexpected = new ArrayList<>();
+            List<String> mismatched = new ArrayList<>();
+            for (Map.Entry<String, Parameter> e : own.entrySet()) {
+                if (!weights.contains(e.getKey())) {
+                    missing.add(e.getKey());
+                    continue;
+                }
+                Shape found = new Shape(weights.info(e.getKey()).shape());
+                if (!found.equals(e.getValue().shape())) {
+                    mismatched.add(e.getKey() + ": expected " + e.getValue().shape() + ", found " + found);
+                }
+            }
+            for (String name : weights.names()) {
+                if (!own.containsKey(name) && !ignoredKeys.contains(name)) {
+                    unexpected.add(name);
+                }
+            }
+            if (!missing.isEmpty() || !unexpected.isEmpty() || !mismatched.isEmpty()) {
+                throw new StateDictMismatchException(file.toString(), module.getClass().getSimpleName(), missing,
+                        unexpected, mismatched);
+            }
+            try (NDManager scratch = manager.newSubManager()) {
+                for (Map.Entry<String, Parameter> e : own.entrySet()) {
+                    try (NDArray tensor = weights.load(e.getKey(), scratch)) {
+                        e.getValue().copyFrom(tensor);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Checks that models can compute in {@code type}: FLOAT32 (the default), FLOAT16 or FLOAT64.
+     * Weights stored as F16 or BF16 load into any of them; BFLOAT16 itself cannot be a compute
+     * type because DJL 0.36's PyTorch engine cannot hold bfloat16 arrays.
+     */
+    public static DataType requireComputeType(DataType type) {
+        if (type != DataType.FLOAT32 && type != DataType.FLOAT16 && type != DataType.FLOAT64) {
+            throw new IllegalArgumentException("unsupported compute type " + type
+                    + " (supported: FLOAT32, FLOAT16, FLOAT64; bfloat16 weights load into any of them)");
+        }
+        return type;
     }
 
     /** Whether {@code fileName} has a pickle-based weights suffix. */

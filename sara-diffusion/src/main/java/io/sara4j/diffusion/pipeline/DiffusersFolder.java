@@ -1,8 +1,14 @@
 package io.sara4j.diffusion.pipeline;
 
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.diffusion.loading.WeightFiles;
+import io.sara4j.diffusion.text.ClipTextConfig;
+import io.sara4j.diffusion.text.ClipTextModel;
+import io.sara4j.diffusion.vae.AutoencoderKL;
+import io.sara4j.diffusion.vae.AutoencoderKLConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -274,7 +280,38 @@ public final class DiffusersFolder {
         return file;
     }
 
-    void requireVae() {
+    /** The text encoder in float32. */
+    public ClipTextModel loadTextEncoder(NDManager manager) throws IOException {
+        return loadTextEncoder(manager, DataType.FLOAT32);
+    }
+
+    /**
+     * The text encoder from {@code text_encoder/}, computing in {@code computeType} (FLOAT32,
+     * FLOAT16 or FLOAT64; stored weights of any float type are converted).
+     */
+    public ClipTextModel loadTextEncoder(NDManager manager, DataType computeType) throws IOException {
+        ClipTextConfig config = ClipTextConfig.read(textEncoderDir().resolve("config.json"));
+        return ClipTextModel.load(config, weightsFile(TEXT_ENCODER), manager, computeType);
+    }
+
+    /** The VAE in float32. */
+    public AutoencoderKL loadVae(NDManager manager) throws IOException {
+        return loadVae(manager, DataType.FLOAT32);
+    }
+
+    /**
+     * The VAE from {@code vae/}, computing in {@code computeType} (FLOAT32, FLOAT16 or FLOAT64;
+     * diffusers pipelines keep SD VAEs in float32, {@code force_upcast}).
+     *
+     * @throws IllegalStateException for a pixel-space model; check {@link #hasVae()} first
+     */
+    public AutoencoderKL loadVae(NDManager manager, DataType computeType) throws IOException {
+        requireVae();
+        AutoencoderKLConfig config = AutoencoderKLConfig.read(vaeDir().resolve("config.json"));
+        return AutoencoderKL.load(config, weightsFile(VAE), manager, computeType);
+    }
+
+    private void requireVae() {
         if (!hasVae()) {
             throw new IllegalStateException(root + " has no VAE (a pixel-space model): check hasVae() before"
                     + " asking for it");

@@ -2,7 +2,12 @@ package io.sara4j.diffusion.text;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import io.sara4j.core.nn.Module;
+import io.sara4j.diffusion.loading.WeightFiles;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Set;
 
 /**
  * transformers {@code CLIPTextModel}: the text encoder of Stable Diffusion.
@@ -13,6 +18,9 @@ import io.sara4j.core.nn.Module;
  * of a {@code text_encoder/} folder.
  */
 public final class ClipTextModel extends Module {
+    /** A buffer (0..76) that checkpoints written before transformers 4.31 store; it holds no weights. */
+    static final String POSITION_IDS_KEY = "text_model.embeddings.position_ids";
+
     private final ClipTextConfig config;
     private final ClipTextTransformer textModel;
 
@@ -30,6 +38,28 @@ public final class ClipTextModel extends Module {
      */
     public ClipTextOutput forward(NDArray inputIds) {
         return textModel.forward(inputIds);
+    }
+
+    /**
+     * Loads a {@code text_encoder/} folder: {@code config.json} and {@code model.safetensors} (or
+     * the single {@code model.<variant>.safetensors} present), strictly by key.
+     *
+     * @param computeType FLOAT32, FLOAT16 or FLOAT64; weights stored in another type are converted
+     * @throws IllegalArgumentException naming the file and every key or shape problem
+     */
+    public static ClipTextModel load(Path folder, NDManager manager, DataType computeType) throws IOException {
+        ClipTextConfig config = ClipTextConfig.read(folder.resolve("config.json"));
+        return load(config, WeightFiles.find(folder, WeightFiles.TRANSFORMERS_BASE, null), manager, computeType);
+    }
+
+    /** Builds a model from {@code config} and loads {@code weightsFile} into it, as {@link #load(Path, NDManager, DataType)}. */
+    public static ClipTextModel load(ClipTextConfig config, Path weightsFile, NDManager manager, DataType computeType)
+            throws IOException {
+        WeightFiles.requireComputeType(computeType);
+        ClipTextModel model = new ClipTextModel(manager, config);
+        model.convertTo(computeType);
+        WeightFiles.loadStrict(model, weightsFile, Set.of(POSITION_IDS_KEY), manager);
+        return model;
     }
 
     /** The configuration this model was built from. */

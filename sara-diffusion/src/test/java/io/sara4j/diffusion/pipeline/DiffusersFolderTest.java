@@ -3,9 +3,22 @@ package io.sara4j.diffusion.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.io.SafetensorsWriter;
+import io.sara4j.core.nn.Engines;
+import io.sara4j.diffusion.testing.FixtureTensors;
+import io.sara4j.diffusion.testing.RandomWeights;
+import io.sara4j.diffusion.text.ClipTextModel;
+import io.sara4j.diffusion.vae.AutoencoderKL;
+import io.sara4j.diffusion.vae.AutoencoderKLConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -64,6 +77,32 @@ class DiffusersFolderTest {
     }
 
     @Test
+    void loadsTheTextEncoderAndTheVaeByName() throws IOException {
+        layout(root, SD15_INDEX, ".safetensors");
+        Path clip = FixtureTensors.resource("parity/clip_text_tiny");
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            Files.copy(clip.resolve(f), root.resolve("text_encoder").resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
+        String vaeConfig = "{\"block_out_channels\": [8], \"norm_num_groups\": 4, \"layers_per_block\": 1}";
+        Files.writeString(root.resolve("vae/config.json"), vaeConfig);
+        try (NDManager m = Engines.pytorch().newBaseManager()) {
+            AutoencoderKL saved = RandomWeights.fill(new AutoencoderKL(m, AutoencoderKLConfig.parse(vaeConfig, "v")), 2);
+            SafetensorsWriter.write(root.resolve("vae/diffusion_pytorch_model.safetensors"), saved.stateDict(), Map.of());
+
+            DiffusersFolder folder = DiffusersFolder.open(root);
+            ClipTextModel text = folder.loadTextEncoder(m);
+            assertThat(text.config().hiddenSize()).isEqualTo(32);
+            NDArray ids = m.create(new long[] {0, 5, 999, 1}, new Shape(1, 4));
+            assertThat(text.forward(ids).lastHiddenState().getShape()).isEqualTo(new Shape(1, 4, 32));
+            AutoencoderKL vae = folder.loadVae(m, DataType.FLOAT32);
+            NDArray image = m.randomUniform(-1, 1, new Shape(1, 3, 4, 4));
+            assertThat(vae.forward(image, null).toFloatArray()).containsExactly(saved.forward(image, null).toFloatArray());
+            assertThat(folder.loadVae(m, DataType.FLOAT16).stateDict().get("quant_conv.weight").getDataType())
+                    .isEqualTo(DataType.FLOAT16);
+        }
+    }
+
+    @Test
     void theFp16VariantIsUsedWhenAskedFor() throws IOException {
         layout(root, SD15_INDEX, ".fp16.safetensors");
         DiffusersFolder f = DiffusersFolder.open(root, "fp16");
@@ -78,6 +117,10 @@ class DiffusersFolderTest {
         DiffusersFolder f = DiffusersFolder.open(root);
         assertThat(f.hasVae()).isFalse();
         assertThatThrownBy(f::vaeDir).isInstanceOf(IllegalStateException.class).hasMessageContaining("hasVae()");
+        try (NDManager m = Engines.pytorch().newBaseManager()) {
+            assertThatThrownBy(() -> f.loadVae(m)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("has no VAE (a pixel-space model)");
+        }
     }
 
     @Test

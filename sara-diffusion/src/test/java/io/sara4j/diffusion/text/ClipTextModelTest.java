@@ -1,21 +1,27 @@
 package io.sara4j.diffusion.text;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.nn.Parameter;
+import io.sara4j.core.nn.StateDictMismatchException;
 import io.sara4j.core.testing.Tensors;
 import io.sara4j.diffusion.testing.FixtureTensors;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ClipTextModelTest {
     static final Path FIXTURE = FixtureTensors.resource("parity/clip_text_tiny");
@@ -112,6 +118,68 @@ class ClipTextModelTest {
         assertClose("penultimate_hidden_state", out.penultimateHiddenState(), io.get("out.penultimate_hidden_state"));
         assertClose("penultimate_final_layer_norm", out.penultimateFinalLayerNorm(),
                 io.get("out.penultimate_final_layer_norm"));
+    }
+
+    @Test
+    void loadReadsTheFixtureFolderUnchangedAndReproducesTheOutputs() throws IOException {
+        ClipTextModel model = ClipTextModel.load(FIXTURE, manager, DataType.FLOAT32);
+        Map<String, NDArray> io = FixtureTensors.read(FIXTURE.resolve("io.safetensors"), manager);
+        ClipTextOutput out = model.forward(io.get("in.input_ids"));
+        assertClose("loaded last_hidden_state", out.lastHiddenState(), io.get("out.last_hidden_state"));
+        assertClose("loaded pooler_output", out.pooledOutput(), io.get("out.pooler_output"));
+        assertClose("loaded penultimate_final_layer_norm", out.penultimateFinalLayerNorm(),
+                io.get("out.penultimate_final_layer_norm"));
+    }
+
+    @Test
+    void float16ComputeStaysCloseToTheReference() throws IOException {
+        ClipTextModel model = ClipTextModel.load(FIXTURE, manager, DataType.FLOAT16);
+        assertThat(model.namedParameters().values()).allMatch(p -> p.dataType() == DataType.FLOAT16);
+        Map<String, NDArray> io = FixtureTensors.read(FIXTURE.resolve("io.safetensors"), manager);
+        NDArray last = model.forward(io.get("in.input_ids")).lastHiddenState();
+        assertThat(last.getDataType()).isEqualTo(DataType.FLOAT16);
+        double err = Tensors.maxRelativeError(Tensors.toDoubles(last), Tensors.toDoubles(io.get("out.last_hidden_state")));
+        assertThat(err).isLessThan(1e-2);
+        assertThatThrownBy(() -> ClipTextModel.load(FIXTURE, manager, DataType.BFLOAT16))
+                .hasMessageContaining("unsupported compute type bfloat16");
+    }
+
+    @Test
+    void legacyPositionIdsBufferIsAcceptedAndEveryKeyProblemIsNamed(@TempDir Path dir) throws IOException {
+        Files.copy(FIXTURE.resolve("config.json"), dir.resolve("config.json"));
+        Map<String, NDArray> state = new LinkedHashMap<>(FixtureTensors.read(FIXTURE.resolve("model.safetensors"), manager));
+        state.put(ClipTextModel.POSITION_IDS_KEY, manager.arange(0, 77, 1, DataType.INT64).reshape(1, 77));
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), state, Map.of("format", "pt"));
+        ClipTextModel model = ClipTextModel.load(dir, manager, DataType.FLOAT32);
+        assertThat(model.stateDict().get("text_model.final_layer_norm.bias").toFloatArray())
+                .containsExactly(state.get("text_model.final_layer_norm.bias").toFloatArray());
+
+        state.remove("text_model.encoder.layers.1.mlp.fc2.bias");
+        state.put("text_model.text_projection.weight", manager.zeros(new Shape(32, 32)));
+        state.put("text_model.final_layer_norm.weight", manager.zeros(new Shape(31)));
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), state, Map.of());
+        assertThatThrownBy(() -> ClipTextModel.load(dir, manager, DataType.FLOAT32))
+                .isInstanceOfSatisfying(StateDictMismatchException.class, e -> {
+                    assertThat(e.missing()).containsExactly("text_model.encoder.layers.1.mlp.fc2.bias");
+                    assertThat(e.unexpected()).containsExactly("text_model.text_projection.weight");
+                    assertThat(e.shapeMismatches()).containsExactly(
+                            "text_model.final_layer_norm.weight: expected (32), found (31)");
+                })
+                .hasMessageContaining(dir.resolve("model.safetensors").toString());
+    }
+
+    @Test
+    void aFolderWithOnlyAnFp16VariantLoads(@TempDir Path dir) throws IOException {
+        Files.copy(FIXTURE.resolve("config.json"), dir.resolve("config.json"));
+        Map<String, NDArray> half = new LinkedHashMap<>();
+        FixtureTensors.read(FIXTURE.resolve("model.safetensors"), manager)
+                .forEach((k, v) -> half.put(k, v.toType(DataType.FLOAT16, false)));
+        SafetensorsWriter.write(dir.resolve("model.fp16.safetensors"), half, Map.of());
+        ClipTextModel model = ClipTextModel.load(dir, manager, DataType.FLOAT32);
+        NDArray w = model.stateDict().get("text_model.encoder.layers.0.mlp.fc1.weight");
+        assertThat(w.getDataType()).isEqualTo(DataType.FLOAT32);
+        assertThat(w.toFloatArray()).containsExactly(
+                half.get("text_model.encoder.layers.0.mlp.fc1.weight").toType(DataType.FLOAT32, false).toFloatArray());
     }
 
     @Test

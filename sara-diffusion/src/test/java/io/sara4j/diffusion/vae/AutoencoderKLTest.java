@@ -1,15 +1,21 @@
 package io.sara4j.diffusion.vae;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.testing.Tensors;
 import io.sara4j.diffusion.testing.RandomWeights;
 import io.sara4j.diffusion.testing.Ref64;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +23,7 @@ import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AutoencoderKLTest {
     /** block_out_channels [8, 16], layers_per_block 1, norm_num_groups 4, latent_channels 4. */
@@ -178,14 +185,66 @@ class AutoencoderKLTest {
         assertThat(Tensors.maxRelativeError(Tensors.toDoubles(decoded), expected.v())).isLessThan(1e-4);
     }
 
+    /** Writes a diffusers vae/ folder: the tiny config and the model's weights under {@code fileName}. */
+    static void saveFolder(AutoencoderKL vae, Path dir, String fileName) throws IOException {
+        Files.writeString(dir.resolve("config.json"), TINY);
+        SafetensorsWriter.write(dir.resolve(fileName), vae.stateDict(), Map.of("format", "pt"));
+    }
+
     @Test
-    void stateDictCopiedIntoAFreshModelReproducesOutputsExactly() {
+    void savedFolderLoadsBackAndReproducesOutputsExactly(@TempDir Path dir) throws IOException {
         AutoencoderKL a = RandomWeights.fill(new AutoencoderKL(manager, tiny()), 3);
-        AutoencoderKL b = new AutoencoderKL(manager, tiny());
-        b.loadStateDict(a.stateDict(), true, "in-memory state");
+        saveFolder(a, dir, "diffusion_pytorch_model.safetensors");
+        AutoencoderKL b = AutoencoderKL.load(dir, manager, DataType.FLOAT32);
+        assertThat(b.config()).isEqualTo(a.config());
         NDArray image = manager.randomUniform(-1, 1, new Shape(1, 3, 8, 8));
         NDArray noise = manager.randomNormal(new Shape(1, 4, 4, 4));
         assertThat(b.forward(image, noise).toFloatArray()).containsExactly(a.forward(image, noise).toFloatArray());
+    }
+
+    @Test
+    void float16WeightsLoadIntoFloat32AndFloat16Compute(@TempDir Path dir) throws IOException {
+        AutoencoderKL a = RandomWeights.fill(new AutoencoderKL(manager, tiny()), 8);
+        Map<String, NDArray> half = new LinkedHashMap<>();
+        a.stateDict().forEach((k, v) -> half.put(k, v.toType(DataType.FLOAT16, false)));
+        Files.writeString(dir.resolve("config.json"), TINY);
+        SafetensorsWriter.write(dir.resolve("diffusion_pytorch_model.fp16.safetensors"), half, Map.of());
+
+        AutoencoderKL full = AutoencoderKL.load(dir, manager, DataType.FLOAT32);
+        String key = "decoder.mid_block.attentions.0.to_out.0.weight";
+        assertThat(full.stateDict().get(key).toFloatArray())
+                .containsExactly(half.get(key).toType(DataType.FLOAT32, false).toFloatArray());
+        AutoencoderKL halfVae = AutoencoderKL.load(dir, manager, DataType.FLOAT16);
+        NDArray image = manager.randomUniform(-1, 1, new Shape(1, 3, 8, 8));
+        NDArray expected = full.forward(image, null);
+        NDArray actual = halfVae.forward(image.toType(DataType.FLOAT16, false), null);
+        assertThat(actual.getDataType()).isEqualTo(DataType.FLOAT16);
+        assertThat(Tensors.maxRelativeError(Tensors.toDoubles(actual), Tensors.toDoubles(expected))).isLessThan(2e-2);
+    }
+
+    @Test
+    void preDiffusers014AttentionNamesAreRefusedWithTheRenaming(@TempDir Path dir) throws IOException {
+        AutoencoderKL a = new AutoencoderKL(manager, tiny());
+        Map<String, NDArray> state = new LinkedHashMap<>();
+        a.stateDict().forEach((k, v) -> state.put(k.replace("attentions.0.to_q.", "attentions.0.query.")
+                .replace("attentions.0.to_out.0.", "attentions.0.proj_attn."), v));
+        Files.writeString(dir.resolve("config.json"), TINY);
+        SafetensorsWriter.write(dir.resolve("diffusion_pytorch_model.safetensors"), state, Map.of());
+        assertThatThrownBy(() -> AutoencoderKL.load(dir, manager, DataType.FLOAT32))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("diffusion_pytorch_model.safetensors: 8 tensors use the attention names of"
+                        + " diffusers < 0.14")
+                .hasMessageContaining("query→to_q");
+    }
+
+    @Test
+    void aCheckpointOfAnotherShapeNamesEveryMismatch(@TempDir Path dir) throws IOException {
+        AutoencoderKL wide = new AutoencoderKL(manager, AutoencoderKLConfig.parse(TINY.replace("[8, 16]", "[8, 24]"), "w"));
+        SafetensorsWriter.write(dir.resolve("diffusion_pytorch_model.safetensors"), wide.stateDict(), Map.of());
+        Files.writeString(dir.resolve("config.json"), TINY);
+        assertThatThrownBy(() -> AutoencoderKL.load(dir, manager, DataType.FLOAT32))
+                .hasMessageContaining("shape mismatches")
+                .hasMessageContaining("encoder.mid_block.attentions.0.to_q.weight: expected (16, 16), found (24, 24)");
     }
 
     @Test
