@@ -13,6 +13,8 @@ import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.nn.StateDictMismatchException;
 import io.sara4j.core.testing.Tensors;
 import io.sara4j.diffusion.testing.FixtureTensors;
+import io.sara4j.diffusion.testing.GradientCheck;
+import io.sara4j.diffusion.testing.RandomWeights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -180,6 +182,25 @@ class ClipTextModelTest {
         assertThat(w.getDataType()).isEqualTo(DataType.FLOAT32);
         assertThat(w.toFloatArray()).containsExactly(
                 half.get("text_model.encoder.layers.0.mlp.fc1.weight").toType(DataType.FLOAT32, false).toFloatArray());
+    }
+
+    @Test
+    void gradientsOfPooledAndPenultimateOutputsReachTheWeights() {
+        ClipTextConfig config = ClipTextConfig.parse("""
+                {"vocab_size": 20, "hidden_size": 8, "intermediate_size": 12, "num_hidden_layers": 2,
+                 "num_attention_heads": 2, "max_position_embeddings": 6, "eos_token_id": 2}
+                """, "grad");
+        ClipTextModel model = new ClipTextModel(manager, config);
+        model.convertTo(DataType.FLOAT64);
+        RandomWeights.fill(model, 21);
+        NDArray ids = manager.create(new long[] {0, 4, 19, 3, 3, 3, 0, 7, 11, 19, 19, 19}, new Shape(2, 6));
+        String[] keys = {"text_model.embeddings.token_embedding.weight",
+            "text_model.embeddings.position_embedding.weight", "text_model.encoder.layers.0.self_attn.q_proj.weight",
+            "text_model.encoder.layers.1.mlp.fc1.weight", "text_model.final_layer_norm.weight"};
+        GradientCheck.check(model, () -> {
+            ClipTextOutput out = model.forward(ids);
+            return out.pooledOutput().concat(out.penultimateFinalLayerNorm().reshape(2, -1), 1);
+        }, keys, 6, 3, 1e-6);
     }
 
     @Test

@@ -11,6 +11,7 @@ import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.GradientCheck;
 import io.sara4j.diffusion.testing.RandomWeights;
 import io.sara4j.diffusion.testing.Ref64;
 import java.io.IOException;
@@ -245,6 +246,21 @@ class AutoencoderKLTest {
         assertThatThrownBy(() -> AutoencoderKL.load(dir, manager, DataType.FLOAT32))
                 .hasMessageContaining("shape mismatches")
                 .hasMessageContaining("encoder.mid_block.attentions.0.to_q.weight: expected (16, 16), found (24, 24)");
+    }
+
+    @Test
+    void gradientsThroughTheSampledLatentReachEncoderAndDecoderWeights() {
+        AutoencoderKL vae = new AutoencoderKL(manager, tiny());
+        vae.convertTo(DataType.FLOAT64);
+        RandomWeights.fill(vae, 13);
+        Random random = new Random(6);
+        NDArray image = Tensors.float64(manager, Tensors.uniform(random, 3 * 8 * 8, 1.0), new Shape(1, 3, 8, 8));
+        NDArray noise = Tensors.float64(manager, Tensors.normal(random, 4 * 4 * 4), new Shape(1, 4, 4, 4));
+        String[] keys = {"encoder.conv_in.weight", "encoder.down_blocks.0.downsamplers.0.conv.weight",
+            "encoder.mid_block.attentions.0.to_k.weight", "quant_conv.weight", "post_quant_conv.bias",
+            "decoder.mid_block.attentions.0.group_norm.weight", "decoder.up_blocks.0.upsamplers.0.conv.weight",
+            "decoder.up_blocks.1.resnets.1.conv2.weight"};
+        GradientCheck.check(vae, () -> vae.forward(image, noise), keys, 4, 5, 1e-5);
     }
 
     @Test
