@@ -5,8 +5,10 @@ import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.diffusion.loading.WeightFiles;
+import io.sara4j.diffusion.scheduler.SchedulerConfig;
 import io.sara4j.diffusion.text.ClipTextConfig;
 import io.sara4j.diffusion.text.ClipTextModel;
+import io.sara4j.diffusion.text.ClipTokenizer;
 import io.sara4j.diffusion.vae.AutoencoderKL;
 import io.sara4j.diffusion.vae.AutoencoderKLConfig;
 import java.io.IOException;
@@ -33,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * tokenizer files), and each model must have a safetensors weights file ({@code *.safetensors},
  * or the chosen variant such as {@code *.fp16.safetensors}); pickle files are refused. Components
  * sara4j does not use ({@code safety_checker}, {@code feature_extractor}) are logged and skipped.
- * Components are then loaded by name in a requested compute type ({@code loadTextEncoder}, {@code loadVae}).
+ * Components are then loaded by name: {@link #loadTextEncoder}, {@link #loadVae} (in a requested
+ * compute type), {@link #loadTokenizer}, {@link #schedulerConfig}.
  */
 public final class DiffusersFolder {
     private static final Logger LOG = LoggerFactory.getLogger(DiffusersFolder.class);
@@ -278,6 +281,20 @@ public final class DiffusersFolder {
                     + "' (models with weights here: " + weights.keySet() + ")");
         }
         return file;
+    }
+
+    /** The CLIP tokenizer from {@code tokenizer/}. */
+    public ClipTokenizer loadTokenizer() throws IOException {
+        return ClipTokenizer.load(tokenizerDir());
+    }
+
+    /**
+     * The noise schedule of {@code scheduler/scheduler_config.json}; the caller picks the sampler
+     * built from it (DDPM for training, DDIM or Euler for sampling), as diffusers pipelines allow
+     * any scheduler to be configured from another's config.
+     */
+    public SchedulerConfig schedulerConfig() throws IOException {
+        return SchedulerConfig.load(schedulerDir().resolve("scheduler_config.json"));
     }
 
     /** The text encoder in float32. */

@@ -103,6 +103,23 @@ class DiffusersFolderTest {
     }
 
     @Test
+    void loadsTheTokenizerAndTheSchedulerConfig() throws IOException {
+        layout(root, SD15_INDEX, ".safetensors");
+        Path tok = FixtureTensors.resource("parity/tokenizer_clip");
+        for (String f : new String[] {"vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"}) {
+            Files.copy(tok.resolve(f), root.resolve("tokenizer").resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.writeString(root.resolve("scheduler/scheduler_config.json"), """
+                {"_class_name": "PNDMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
+                 "beta_start": 0.00085, "num_train_timesteps": 1000, "set_alpha_to_one": false,
+                 "skip_prk_steps": true, "steps_offset": 1}
+                """);
+        DiffusersFolder folder = DiffusersFolder.open(root);
+        assertThat(folder.loadTokenizer().encodePadded("a red circle")).hasSize(77);
+        assertThat(folder.schedulerConfig().numTrainTimesteps()).isEqualTo(1000);
+    }
+
+    @Test
     void theFp16VariantIsUsedWhenAskedFor() throws IOException {
         layout(root, SD15_INDEX, ".fp16.safetensors");
         DiffusersFolder f = DiffusersFolder.open(root, "fp16");
