@@ -21,6 +21,9 @@ import java.util.List;
  * text encoder) the first position of the row's highest id, which is the end-of-text token because
  * it has the highest id of the CLIP vocabulary; otherwise the first position holding
  * {@code eos_token_id} (position 0 if there is none, as {@code argmax} of an all-false row gives).
+ *
+ * <p>Attention is causal only: transformers' optional padding {@code attention_mask} is not taken,
+ * as Stable Diffusion pipelines never pass one for these text encoders.
  */
 public final class ClipTextTransformer extends Module {
     private final ClipTextConfig config;
