@@ -25,7 +25,8 @@ public final class GEGLU extends Module {
 
     /** Applies the unit to {@code hiddenStates} (..., dimIn). */
     public NDArray forward(NDArray hiddenStates) {
-        NDList halves = proj.forward(hiddenStates).split(2, -1); // 2 × (..., dimOut)
+        NDArray projected = proj.forward(hiddenStates);                                  // (..., 2·dimOut)
+        NDList halves = projected.split(2, projected.getShape().dimension() - 1);        // 2 × (..., dimOut)
         NDArray value = halves.get(0);
         NDArray gate = halves.get(1);
         return value.mul(Activations.gelu(gate));
