@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
@@ -23,6 +24,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -266,8 +268,13 @@ public record UNet2DConditionConfig(
                 throw iae;
             }
             throw new IllegalArgumentException("invalid UNet config: " + e.getOriginalMessage(), e);
+        } catch (JsonMappingException e) {
+            String field = e.getPath().stream()
+                    .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                    .collect(Collectors.joining("."));
+            throw new IllegalArgumentException("invalid value for `" + field + "`: " + e.getOriginalMessage(), e);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("invalid UNet config: " + e.getOriginalMessage(), e);
+            throw new IllegalArgumentException("invalid UNet config JSON: " + e.getOriginalMessage(), e);
         }
     }
 
