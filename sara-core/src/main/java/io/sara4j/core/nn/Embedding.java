@@ -3,6 +3,7 @@ package io.sara4j.core.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 
 /**
  * {@code torch.nn.Embedding}: a lookup table of row vectors.
@@ -26,10 +27,12 @@ public final class Embedding extends Module {
 
     /**
      * The functional form: rows of {@code w} selected by {@code ids}; the gradient reaches the
-     * selected rows of {@code w}. The result belongs to {@code ids}' manager.
+     * selected rows of {@code w} (dense, summed over repeated ids). The result belongs to
+     * {@code ids}' manager.
      */
     public static NDArray embedding(NDArray ids, NDArray w) {
-        return ai.djl.nn.core.Embedding.embedding(ids, w, null).singletonOrThrow();
+        // DJL's PyTorch engine dereferences the format: null is not "default" but an NPE
+        return ai.djl.nn.core.Embedding.embedding(ids, w, SparseFormat.DENSE).singletonOrThrow();
     }
 
     /** Number of rows. */

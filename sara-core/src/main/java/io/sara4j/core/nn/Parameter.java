@@ -2,6 +2,7 @@ package io.sara4j.core.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Objects;
@@ -12,6 +13,9 @@ import java.util.Objects;
  * <p>The stored array belongs to the manager of the module that created it and lives as long as
  * the model. {@link #value()} is what layers compute with; fine-tuning methods change it by
  * installing an adaptation instead of editing layer code.
+ *
+ * <p>Stored arrays are never tracked by an open {@link NDScope}: a model may be built or loaded
+ * inside a scope and keeps its weights when the scope closes.
  */
 public final class Parameter {
     private NDArray data;
@@ -20,6 +24,7 @@ public final class Parameter {
     /** Wraps {@code data}; the parameter takes ownership of the array. */
     public Parameter(NDArray data) {
         this.data = Objects.requireNonNull(data, "data");
+        NDScope.unregister(data); // the parameter, not the enclosing scope, decides when it dies
     }
 
     /** The stored tensor (pretrained or initial values), without any adaptation. */
@@ -65,25 +70,32 @@ public final class Parameter {
         }
         NDManager owner = data.getManager();
         NDArray copy = values.toType(data.getDataType(), true);
-        copy.attach(owner);
-        boolean grad = data.hasGradient();
-        data.close();
-        data = copy;
-        if (grad) {
-            data.setRequiresGradient(true);
-        }
+        replace(copy, owner);
     }
 
-    /** Converts the stored tensor to {@code type} in place of the old one (which is closed). */
+    /**
+     * Converts the stored tensor to {@code type} in place of the old one (which is closed); a
+     * parameter that required a gradient still does.
+     */
     public void convertTo(DataType type) {
         if (data.getDataType() == type) {
             return;
         }
         NDManager owner = data.getManager();
         NDArray converted = data.toType(type, true);
-        converted.attach(owner);
+        replace(converted, owner);
+    }
+
+    /** Makes {@code fresh} the stored array, owned by {@code owner}, keeping gradient tracking. */
+    private void replace(NDArray fresh, NDManager owner) {
+        fresh.attach(owner);
+        NDScope.unregister(fresh);
+        boolean grad = data.hasGradient();
         data.close();
-        data = converted;
+        data = fresh;
+        if (grad) {
+            data.setRequiresGradient(true);
+        }
     }
 
     @Override

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.sara4j.core.testing.Tensors;
@@ -150,5 +151,53 @@ class ModuleTest {
         assertThat(Tensors.maxRelativeError(Tensors.toDoubles(layer.weight().data().getGradient()), gw)).isLessThan(1e-4);
         assertThat(Tensors.maxRelativeError(Tensors.toDoubles(layer.bias().data().getGradient()), gb)).isLessThan(1e-4);
         assertThat(List.of(in, out)).containsExactly(layer.inFeatures(), layer.outFeatures());
+    }
+
+    @Test
+    void parametersOutliveTheScopesTheyAreBuiltAndLoadedIn() {
+        // NDScope closes every array created while it is open, whatever its manager: a model built
+        // or loaded inside a step scope must still own live weights when the scope closes
+        Linear layer;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            layer = new Linear(manager, 2, 2, true);
+            layer.weight().copyFrom(manager.create(new float[] {1, 2, 3, 4}, new Shape(2, 2)));
+            layer.bias().convertTo(ai.djl.ndarray.types.DataType.FLOAT64);
+            layer.bias().convertTo(ai.djl.ndarray.types.DataType.FLOAT32);
+        }
+        assertThat(layer.weight().data().toFloatArray()).containsExactly(1, 2, 3, 4);
+        assertThat(layer.bias().data().toFloatArray()).hasSize(2);
+    }
+
+    @Test
+    void convertToKeepsGradientTracking() {
+        Linear layer = new Linear(manager, 2, 2, false);
+        layer.weight().data().setRequiresGradient(true);
+        layer.convertTo(ai.djl.ndarray.types.DataType.FLOAT64);
+        assertThat(layer.weight().data().hasGradient()).isTrue();
+        assertThat(layer.weight().dataType()).isEqualTo(ai.djl.ndarray.types.DataType.FLOAT64);
+    }
+
+    @Test
+    void layersAttachResultsToTheirInputsManager() {
+        // the memory rule: model code works in the step's manager, parameters live in the model's
+        Linear linear = new Linear(manager, 4, 4, true);
+        Conv2d conv = new Conv2d(manager, 2, 2, 3, 1, 1);
+        GroupNorm groupNorm = new GroupNorm(manager, 1, 2, 1e-5f);
+        LayerNorm layerNorm = new LayerNorm(manager, 4, 1e-5f, true);
+        Embedding embedding = new Embedding(manager, 3, 4);
+        Attention attention = new Attention(manager, 4, 4, 2, 2, 0f, false, false);
+        try (NDManager step = manager.newSubManager()) {
+            NDArray seq = step.randomNormal(new Shape(1, 3, 4));
+            NDArray image = step.randomNormal(new Shape(1, 2, 4, 4));
+            for (NDArray out : new NDArray[] {
+                linear.forward(seq), layerNorm.forward(seq), attention.forward(seq, null, null),
+                embedding.forward(step.create(new long[] {0, 2})), conv.forward(image), groupNorm.forward(image),
+                Resampling.upsampleNearest2x(image), Resampling.avgPool2x(image),
+                Activations.GELU.apply(seq), Activations.SILU.apply(seq)}) {
+                assertThat(out.getManager()).isSameAs(step);
+            }
+        }
+        assertThat(linear.weight().data().isReleased()).isFalse();
     }
 }

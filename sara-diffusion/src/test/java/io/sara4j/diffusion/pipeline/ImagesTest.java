@@ -1,0 +1,45 @@
+package io.sara4j.diffusion.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.nn.Engines;
+import java.awt.image.BufferedImage;
+import org.junit.jupiter.api.Test;
+
+class ImagesTest {
+    @Test
+    void pixelsMapToMinusOneToOneAndBack() {
+        BufferedImage image = new BufferedImage(2, 1, BufferedImage.TYPE_INT_RGB);
+        image.setRGB(0, 0, (255 << 16) | (0 << 8) | 51);
+        image.setRGB(1, 0, (128 << 16) | (255 << 8) | 0);
+        try (NDManager m = Engines.pytorch().newBaseManager()) {
+            NDArray t = Images.toTensor(image, m);
+            assertThat(t.getShape()).isEqualTo(new Shape(3, 1, 2));
+            // channel-major: R of both pixels, then G, then B; v = p / 127.5 - 1
+            assertThat(t.toFloatArray()).containsExactly(
+                    1f, 128 / 127.5f - 1f, -1f, 1f, 51 / 127.5f - 1f, -1f);
+            BufferedImage back = Images.toImage(t);
+            assertThat(back.getRGB(0, 0) & 0xffffff).isEqualTo(image.getRGB(0, 0) & 0xffffff);
+            assertThat(back.getRGB(1, 0) & 0xffffff).isEqualTo(image.getRGB(1, 0) & 0xffffff);
+        }
+    }
+
+    @Test
+    void valuesOutsideRangeAreClamped() {
+        assertThat(Images.toByte(-3f)).isZero();
+        assertThat(Images.toByte(2.5f)).isEqualTo(255);
+        assertThat(Images.toByte(0f)).isEqualTo(128); // round(127.5)
+    }
+
+    @Test
+    void wrongShapeIsRejectedWithTheShape() {
+        try (NDManager m = Engines.pytorch().newBaseManager()) {
+            assertThatThrownBy(() -> Images.toImage(m.zeros(new Shape(4, 2, 2))))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("(4, 2, 2)");
+        }
+    }
+}
