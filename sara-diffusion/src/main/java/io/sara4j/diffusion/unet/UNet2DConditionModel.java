@@ -146,8 +146,15 @@ public final class UNet2DConditionModel extends Module {
             sample = sample.mul(2f).sub(1f);
         }
 
+        // Timesteps and text embeddings are often made once, outside the step's manager (cached
+        // prompts, a shared schedule); handles on them in the sample's manager keep every array
+        // derived from them (time embedding, attention keys and values) in the step's scope.
+        NDManager step = sample.getManager();
+        timesteps = broadcastTimesteps(viewIn(timesteps, step), batch);                      // (B)
+        encoderHiddenStates = viewIn(encoderHiddenStates, step);                             // (B, L, D)
+
         // 1. time
-        NDArray timeEmbeddingInput = timeProj.forward(broadcastTimesteps(timesteps, batch)); // (B, timeProjDim) float32
+        NDArray timeEmbeddingInput = timeProj.forward(timesteps);                            // (B, timeProjDim) float32
         timeEmbeddingInput = timeEmbeddingInput.toType(sample.getDataType(), false);
         NDArray emb = timeEmbedding.forward(timeEmbeddingInput);                             // (B, T)
 
@@ -187,6 +194,16 @@ public final class UNet2DConditionModel extends Module {
         sample = convNormOut.forward(sample);
         sample = act.apply(sample);
         return convOut.forward(sample);                                                      // (B, out_channels, H, W)
+    }
+
+    /** {@code array} itself when it belongs to {@code manager}, else a view of it that does. */
+    private static NDArray viewIn(NDArray array, NDManager manager) {
+        if (array.getManager() == manager) {
+            return array;
+        }
+        NDArray view = array.reshape(array.getShape()); // a new handle on the same storage
+        view.attach(manager);
+        return view;
     }
 
     /** A scalar or (B) timestep array as (B); other shapes are rejected. */

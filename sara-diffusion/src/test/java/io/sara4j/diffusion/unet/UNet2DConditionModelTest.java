@@ -114,6 +114,25 @@ class UNet2DConditionModelTest extends EngineTestBase {
     }
 
     @Test
+    void intermediatesStayInTheSamplesManagerEvenWhenContextAndTimestepsLiveElsewhere() {
+        UNet2DConditionModel model = new UNet2DConditionModel(manager, UNet2DConditionConfig.parse(UNetConfigs.TINY_SD2));
+        try (NDManager shared = manager.newSubManager()) {
+            NDArray context = shared.randomNormal(new Shape(1, 3, 32));
+            NDArray timesteps = shared.create(new long[] {10});
+            int sharedBefore = shared.getManagedArrays().size();
+            int rootBefore = manager.getManagedArrays().size();
+            try (NDManager step = manager.newSubManager()) {
+                NDArray out = model.forward(step.randomNormal(new Shape(1, 4, 8, 8)), timesteps, context);
+                assertThat(out.getManager()).isSameAs(step);
+            }
+            assertThat(shared.getManagedArrays()).hasSize(sharedBefore);
+            assertThat(manager.getManagedArrays()).hasSize(rootBefore);
+            assertThat(context.getShape()).isEqualTo(new Shape(1, 3, 32)); // still usable
+            assertThat(timesteps.toLongArray()).containsExactly(10);
+        }
+    }
+
+    @Test
     void scalarTimestepIsBroadcastToTheBatch() {
         UNet2DConditionModel model = new UNet2DConditionModel(manager, UNet2DConditionConfig.parse(UNetConfigs.TINY_SD2));
         Random random = new Random(3);
