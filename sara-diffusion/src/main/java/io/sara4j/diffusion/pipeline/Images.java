@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.io.AtomicFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -61,6 +62,15 @@ public final class Images {
     static int toByte(float value) {
         float unit = Math.min(1f, Math.max(0f, (value + 1f) / 2f));
         return Math.round(unit * 255f);
+    }
+
+    /** Writes {@code image} as a PNG file atomically (temporary file, then rename). */
+    public static void writePng(BufferedImage image, Path file) throws IOException {
+        AtomicFiles.write(file, out -> {
+            if (!ImageIO.write(image, "png", out)) {
+                throw new IOException(file + ": no PNG writer available");
+            }
+        });
     }
 
     /** Reads an image file (PNG, JPEG, BMP) as RGB; the error names the file. */

@@ -29,6 +29,23 @@ class ImagesTest {
     }
 
     @Test
+    void pngRoundTripIsLossless(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        BufferedImage image = new BufferedImage(3, 2, BufferedImage.TYPE_INT_RGB);
+        for (int i = 0; i < 6; i++) {
+            image.setRGB(i % 3, i / 3, 0x102030 * (i + 1));
+        }
+        java.nio.file.Path file = dir.resolve("x.png");
+        Images.writePng(image, file);
+        BufferedImage back = Images.read(file);
+        for (int i = 0; i < 6; i++) {
+            assertThat(back.getRGB(i % 3, i / 3) & 0xffffff).isEqualTo((0x102030 * (i + 1)) & 0xffffff);
+        }
+        try (var files = java.nio.file.Files.list(dir)) {
+            assertThat(files).containsExactly(file);
+        }
+    }
+
+    @Test
     void valuesOutsideRangeAreClamped() {
         assertThat(Images.toByte(-3f)).isZero();
         assertThat(Images.toByte(2.5f)).isEqualTo(255);
