@@ -280,8 +280,11 @@ public final class UNet2DConditionModel extends Module {
         try (SafetensorsFile file = SafetensorsFile.open(weights)) {
             checkKeysAndShapes(model, file);
             for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-                try (NDManager scratch = manager.newSubManager()) {
-                    e.getValue().copyFrom(file.load(e.getKey(), scratch, computeType));
+                NDArray values = file.load(e.getKey(), manager, computeType);
+                try {
+                    e.getValue().copyFrom(values);
+                } finally {
+                    values.close(); // the parameter holds its own copy
                 }
             }
         }

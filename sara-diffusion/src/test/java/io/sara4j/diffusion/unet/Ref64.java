@@ -405,6 +405,20 @@ final class Ref64 {
         return new T(new long[] {n, c, h, w}, y);
     }
 
+    /** Concatenation of a (N, Ca, H, W) and b (N, Cb, H, W) along channels, a first. */
+    static T concatChannels(T a, T b) {
+        int n = a.dim(0);
+        int ca = a.dim(1);
+        int cb = b.dim(1);
+        int spatial = a.v.length / (n * ca);
+        double[] y = new double[a.v.length + b.v.length];
+        for (int in = 0; in < n; in++) {
+            System.arraycopy(a.v, in * ca * spatial, y, in * (ca + cb) * spatial, ca * spatial);
+            System.arraycopy(b.v, in * cb * spatial, y, (in * (ca + cb) + ca) * spatial, cb * spatial);
+        }
+        return new T(new long[] {n, ca + cb, a.dim(2), a.dim(3)}, y);
+    }
+
     /** Adds a per-(sample, channel) value t (N, C) to every position of x (N, C, H, W). */
     static T addPerChannel(T x, T t) {
         int n = x.dim(0);
