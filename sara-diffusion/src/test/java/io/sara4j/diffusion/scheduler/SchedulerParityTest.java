@@ -1,0 +1,168 @@
+package io.sara4j.diffusion.scheduler;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sara4j.core.io.SafetensorsFile;
+import io.sara4j.core.nn.Engines;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The scheduler fixtures of diffusers 0.27.2 ({@code parity/schedulers/}, described by
+ * {@code configs.json}): schedules, timesteps, add_noise, get_velocity and the full 10-step loops
+ * with the recorded model outputs (and DDPM's variance noise), each within 1e-4 absolute + 1e-4
+ * relative. The fixtures are read with core's {@link SafetensorsFile}.
+ */
+class SchedulerParityTest {
+    private static final double ATOL = 1e-4;
+    private static final double RTOL = 1e-4;
+
+    private NDManager manager;
+
+    @BeforeEach
+    void open() {
+        manager = Engines.pytorch().newBaseManager();
+    }
+
+    @AfterEach
+    void close() {
+        manager.close();
+    }
+
+    private static JsonNode fixtureDescription(String key) throws IOException {
+        try (InputStream in = SchedulerParityTest.class.getResourceAsStream("/parity/schedulers/configs.json")) {
+            return new ObjectMapper().readTree(in).get(key);
+        }
+    }
+
+    private static SafetensorsFile tensors(JsonNode description) throws IOException, URISyntaxException {
+        Path file = Path.of(SchedulerParityTest.class.getResource("/parity/schedulers/"
+                + description.get("file").asText()).toURI());
+        return SafetensorsFile.open(file);
+    }
+
+    /** |actual − expected| ≤ atol + rtol·|expected| element-wise. */
+    private static void assertClose(String what, NDArray actual, NDArray expected) {
+        assertThat(actual.getShape()).as("shape of %s", what).isEqualTo(expected.getShape());
+        double[] a = actual.toType(DataType.FLOAT64, true).toDoubleArray();
+        double[] e = expected.toType(DataType.FLOAT64, true).toDoubleArray();
+        for (int i = 0; i < a.length; i++) {
+            double tolerance = ATOL + RTOL * Math.abs(e[i]);
+            if (!(Math.abs(a[i] - e[i]) <= tolerance)) {
+                throw new AssertionError(what + "[" + i + "] = " + a[i] + ", expected " + e[i]
+                        + " (tolerance " + tolerance + ")");
+            }
+        }
+    }
+
+    private static void assertClose(String what, float[] actual, NDArray expected) {
+        assertClose(what, expected.getManager().create(actual, expected.getShape()), expected);
+    }
+
+    private static void assertSameTimesteps(double[] actual, NDArray expected) {
+        double[] e = expected.toType(DataType.FLOAT64, true).toDoubleArray();
+        assertThat(actual).containsExactly(e);
+    }
+
+    private void checkSchedule(NoiseSchedule schedule, SafetensorsFile f) {
+        assertClose("betas", schedule.betas(), f.load("betas", manager));
+        assertClose("alphas_cumprod", schedule.alphasCumprod(), f.load("alphas_cumprod", manager));
+    }
+
+    private void checkAddNoiseAndVelocity(Scheduler s, SafetensorsFile f, NoiseSchedule schedule) {
+        NDArray x0 = f.load("add_noise.original_samples", manager);
+        NDArray noise = f.load("add_noise.noise", manager);
+        NDArray t = f.load("add_noise.timesteps", manager);
+        assertClose("add_noise", s.addNoise(x0, noise, t), f.load("add_noise.out", manager));
+        if (f.names().contains("get_velocity.out")) {
+            assertClose("get_velocity", schedule.velocity(x0, noise, t), f.load("get_velocity.out", manager));
+        }
+    }
+
+    @Test
+    void ddpmScaledLinearEpsilon() throws Exception {
+        JsonNode d = fixtureDescription("ddpm_scaled_linear_epsilon");
+        DdpmScheduler s = new DdpmScheduler(SchedulerConfig.fromJson(d.get("config").toString()));
+        try (SafetensorsFile f = tensors(d)) {
+            checkSchedule(s.noiseSchedule(), f);
+            checkAddNoiseAndVelocity(s, f, s.noiseSchedule());
+            s.setTimesteps(d.at("/calls/set_timesteps").asInt());
+            assertSameTimesteps(s.timesteps(), f.load("timesteps", manager));
+
+            NDArray outputs = f.load("loop.model_outputs", manager);
+            NDArray noise = f.load("loop.variance_noise", manager);
+            NDArray prev = f.load("loop.prev_sample", manager);
+            NDArray pred = f.load("loop.pred_original_sample", manager);
+            NDArray sample = f.load("loop.initial_sample", manager).mul((float) s.initNoiseSigma());
+            double[] timesteps = s.timesteps();
+            for (int i = 0; i < timesteps.length; i++) {
+                StepOutput out = s.step(outputs.get(i), timesteps[i], sample, NoiseSource.fixed(noise.get(i)));
+                assertClose("loop.pred_original_sample[" + i + "]", out.predOriginalSample(), pred.get(i));
+                assertClose("loop.prev_sample[" + i + "]", out.prevSample(), prev.get(i));
+                sample = out.prevSample();
+            }
+        }
+    }
+
+    @Test
+    void ddimLeadingEpsilon() throws Exception {
+        JsonNode d = fixtureDescription("ddim_leading_epsilon");
+        DdimScheduler s = new DdimScheduler(SchedulerConfig.fromJson(d.get("config").toString()), 0.0);
+        try (SafetensorsFile f = tensors(d)) {
+            checkSchedule(s.noiseSchedule(), f);
+            checkAddNoiseAndVelocity(s, f, s.noiseSchedule());
+            s.setTimesteps(d.at("/calls/set_timesteps").asInt());
+            assertSameTimesteps(s.timesteps(), f.load("timesteps", manager));
+
+            NDArray outputs = f.load("loop.model_outputs", manager);
+            NDArray prev = f.load("loop.prev_sample", manager);
+            NDArray pred = f.load("loop.pred_original_sample", manager);
+            NDArray sample = f.load("loop.initial_sample", manager).mul((float) s.initNoiseSigma());
+            double[] timesteps = s.timesteps();
+            for (int i = 0; i < timesteps.length; i++) {
+                StepOutput out = s.step(outputs.get(i), timesteps[i], sample);
+                assertClose("loop.pred_original_sample[" + i + "]", out.predOriginalSample(), pred.get(i));
+                assertClose("loop.prev_sample[" + i + "]", out.prevSample(), prev.get(i));
+                sample = out.prevSample();
+            }
+        }
+    }
+
+    @Test
+    void eulerLeadingEpsilon() throws Exception {
+        JsonNode d = fixtureDescription("euler_leading_epsilon");
+        EulerDiscreteScheduler s = new EulerDiscreteScheduler(SchedulerConfig.fromJson(d.get("config").toString()));
+        try (SafetensorsFile f = tensors(d)) {
+            checkSchedule(s.noiseSchedule(), f);
+            s.setTimesteps(d.at("/calls/set_timesteps").asInt());
+            assertSameTimesteps(s.timesteps(), f.load("timesteps", manager));
+            assertClose("sigmas", s.sigmas(), f.load("sigmas", manager));
+            assertClose("init_noise_sigma", new float[] {(float) s.initNoiseSigma()}, f.load("init_noise_sigma", manager));
+            checkAddNoiseAndVelocity(s, f, s.noiseSchedule());
+
+            NDArray outputs = f.load("loop.model_outputs", manager);
+            NDArray scaled = f.load("loop.scaled_model_input", manager);
+            NDArray prev = f.load("loop.prev_sample", manager);
+            NDArray pred = f.load("loop.pred_original_sample", manager);
+            NDArray sample = f.load("loop.initial_sample", manager).mul((float) s.initNoiseSigma());
+            double[] timesteps = s.timesteps();
+            for (int i = 0; i < timesteps.length; i++) {
+                assertClose("loop.scaled_model_input[" + i + "]", s.scaleModelInput(sample, timesteps[i]), scaled.get(i));
+                StepOutput out = s.step(outputs.get(i), timesteps[i], sample);
+                assertClose("loop.pred_original_sample[" + i + "]", out.predOriginalSample(), pred.get(i));
+                assertClose("loop.prev_sample[" + i + "]", out.prevSample(), prev.get(i));
+                sample = out.prevSample();
+            }
+        }
+    }
+}
