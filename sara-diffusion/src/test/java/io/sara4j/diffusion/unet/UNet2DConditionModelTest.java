@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.testing.Tensors;
 import java.util.LinkedHashMap;
@@ -129,6 +130,28 @@ class UNet2DConditionModelTest extends EngineTestBase {
             assertThat(manager.getManagedArrays()).hasSize(rootBefore);
             assertThat(context.getShape()).isEqualTo(new Shape(1, 3, 32)); // still usable
             assertThat(timesteps.toLongArray()).containsExactly(10);
+        }
+    }
+
+    @Test
+    void gradientsReachParametersThroughTheWholeNetwork() {
+        UNet2DConditionModel model = new UNet2DConditionModel(manager, UNet2DConditionConfig.parse(UNetConfigs.TINY_SD2));
+        model.setTraining(true);
+        String[] keys = {"conv_in.weight", "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k.weight",
+            "mid_block.resnets.1.time_emb_proj.bias", "up_blocks.1.resnets.1.conv_shortcut.weight"};
+        for (String key : keys) {
+            model.namedParameters().get(key).data().setRequiresGradient(true);
+        }
+        try (NDManager step = manager.newSubManager();
+                GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+            NDArray out = model.forward(step.randomNormal(new Shape(1, 4, 8, 8)), step.create(new long[] {42}),
+                    step.randomNormal(new Shape(1, 3, 32)));
+            collector.backward(out.square().mean());
+            for (String key : keys) {
+                double[] grad = Tensors.toDoubles(model.namedParameters().get(key).data().getGradient());
+                assertThat(java.util.Arrays.stream(grad).allMatch(Double::isFinite)).as(key).isTrue();
+                assertThat(java.util.Arrays.stream(grad).map(Math::abs).max().orElse(0)).as(key).isPositive();
+            }
         }
     }
 
