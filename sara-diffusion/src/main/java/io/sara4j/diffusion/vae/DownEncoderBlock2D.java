@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import io.sara4j.core.nn.Activations;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.ModuleList;
+import io.sara4j.diffusion.unet.Downsample2D;
 
 /**
  * diffusers {@code DownEncoderBlock2D}: {@code num_layers} resnets, then (except in the last block)
@@ -12,11 +13,12 @@ import io.sara4j.core.nn.ModuleList;
  *
  * <p>Shapes: (N, in, H, W) → (N, out, H/2, W/2), or (N, out, H, W) without downsampler. Keys:
  * {@code resnets.i.*} ({@link VaeResnetBlock2D}; only {@code resnets.0} changes the channel count),
- * {@code downsamplers.0.conv.*} ({@link VaeDownsample2D}).
+ * {@code downsamplers.0.conv.*} ({@link Downsample2D} with {@code padding=0}: zero pad at the
+ * bottom and right, then a stride-2 3×3 convolution).
  */
 public final class DownEncoderBlock2D extends Module {
     private final ModuleList<VaeResnetBlock2D> resnets;
-    private final ModuleList<VaeDownsample2D> downsamplers;
+    private final ModuleList<Downsample2D> downsamplers;
 
     /**
      * @param numLayers resnets in the block (the VAE's {@code layers_per_block})
@@ -32,7 +34,7 @@ public final class DownEncoderBlock2D extends Module {
         // a list of one, hence the key segment `downsamplers.0`
         this.downsamplers = addDownsample ? registerModule("downsamplers", new ModuleList<>()) : null;
         if (addDownsample) {
-            downsamplers.add(new VaeDownsample2D(manager, outChannels));
+            downsamplers.add(new Downsample2D(manager, outChannels, true, outChannels, 0)); // downsample_padding=0
         }
     }
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import io.sara4j.core.nn.Activations;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.ModuleList;
+import io.sara4j.diffusion.unet.Upsample2D;
 
 /**
  * diffusers {@code UpDecoderBlock2D}: {@code num_layers} resnets, then (except in the last block)
@@ -12,11 +13,11 @@ import io.sara4j.core.nn.ModuleList;
  *
  * <p>Shapes: (N, in, H, W) → (N, out, 2H, 2W), or (N, out, H, W) without upsampler. Keys:
  * {@code resnets.i.*} ({@link VaeResnetBlock2D}; only {@code resnets.0} changes the channel count),
- * {@code upsamplers.0.conv.*} ({@link VaeUpsample2D}).
+ * {@code upsamplers.0.conv.*} ({@link Upsample2D}: nearest 2×, then a 3×3 convolution).
  */
 public final class UpDecoderBlock2D extends Module {
     private final ModuleList<VaeResnetBlock2D> resnets;
-    private final ModuleList<VaeUpsample2D> upsamplers;
+    private final ModuleList<Upsample2D> upsamplers;
 
     /**
      * @param numLayers resnets in the block (the VAE's {@code layers_per_block} + 1)
@@ -32,7 +33,7 @@ public final class UpDecoderBlock2D extends Module {
         // a list of one, hence the key segment `upsamplers.0`
         this.upsamplers = addUpsample ? registerModule("upsamplers", new ModuleList<>()) : null;
         if (addUpsample) {
-            upsamplers.add(new VaeUpsample2D(manager, outChannels));
+            upsamplers.add(new Upsample2D(manager, outChannels, true, outChannels));
         }
     }
 
