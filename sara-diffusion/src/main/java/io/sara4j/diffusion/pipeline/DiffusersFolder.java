@@ -9,6 +9,7 @@ import io.sara4j.diffusion.scheduler.SchedulerConfig;
 import io.sara4j.diffusion.text.ClipTextConfig;
 import io.sara4j.diffusion.text.ClipTextModel;
 import io.sara4j.diffusion.text.ClipTokenizer;
+import io.sara4j.diffusion.unet.UNet2DConditionModel;
 import io.sara4j.diffusion.vae.AutoencoderKL;
 import io.sara4j.diffusion.vae.AutoencoderKLConfig;
 import java.io.IOException;
@@ -35,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * tokenizer files), and each model must have a safetensors weights file ({@code *.safetensors},
  * or the chosen variant such as {@code *.fp16.safetensors}); pickle files are refused. Components
  * sara4j does not use ({@code safety_checker}, {@code feature_extractor}) are logged and skipped.
- * Components are then loaded by name: {@link #loadTextEncoder}, {@link #loadVae} (in a requested
- * compute type), {@link #loadTokenizer}, {@link #schedulerConfig}.
+ * Components are then loaded by name: {@link #loadUnet}, {@link #loadTextEncoder}, {@link #loadVae}
+ * (in a requested compute type), {@link #loadTokenizer}, {@link #schedulerConfig}.
  */
 public final class DiffusersFolder {
     private static final Logger LOG = LoggerFactory.getLogger(DiffusersFolder.class);
@@ -281,6 +282,19 @@ public final class DiffusersFolder {
                     + "' (models with weights here: " + weights.keySet() + ")");
         }
         return file;
+    }
+
+    /** The UNet in float32. */
+    public UNet2DConditionModel loadUnet(NDManager manager) throws IOException {
+        return loadUnet(manager, DataType.FLOAT32);
+    }
+
+    /**
+     * The UNet from {@code unet/} with this folder's weights variant, computing in
+     * {@code computeType} (FLOAT32, FLOAT16 or FLOAT64; stored weights of any float type are converted).
+     */
+    public UNet2DConditionModel loadUnet(NDManager manager, DataType computeType) throws IOException {
+        return UNet2DConditionModel.load(unetDir(), manager, computeType, variant);
     }
 
     /** The CLIP tokenizer from {@code tokenizer/}. */

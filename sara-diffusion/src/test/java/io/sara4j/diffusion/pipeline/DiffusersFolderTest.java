@@ -103,7 +103,7 @@ class DiffusersFolderTest {
     }
 
     @Test
-    void loadsTheTokenizerAndTheSchedulerConfig() throws IOException {
+    void loadsTheUnetTheTokenizerAndTheSchedulerConfig() throws IOException {
         layout(root, SD15_INDEX, ".safetensors");
         Path tok = FixtureTensors.resource("parity/tokenizer_clip");
         for (String f : new String[] {"vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"}) {
@@ -114,7 +114,14 @@ class DiffusersFolderTest {
                  "beta_start": 0.00085, "num_train_timesteps": 1000, "set_alpha_to_one": false,
                  "skip_prk_steps": true, "steps_offset": 1}
                 """);
+        Path unet = FixtureTensors.resource("parity/unet_sd1_tiny");
+        for (String f : new String[] {"config.json", "diffusion_pytorch_model.safetensors"}) {
+            Files.copy(unet.resolve(f), root.resolve("unet").resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
         DiffusersFolder folder = DiffusersFolder.open(root);
+        try (NDManager m = Engines.pytorch().newBaseManager()) {
+            assertThat(folder.loadUnet(m).config().crossAttentionDim()).containsOnly(32);
+        }
         assertThat(folder.loadTokenizer().encodePadded("a red circle")).hasSize(77);
         assertThat(folder.schedulerConfig().numTrainTimesteps()).isEqualTo(1000);
     }
