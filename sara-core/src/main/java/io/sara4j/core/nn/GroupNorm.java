@@ -49,12 +49,21 @@ public final class GroupNorm extends Module {
         java.util.Arrays.fill(affineShape, 1);
         affineShape[1] = c; // (1, C, 1, ...)
         if (w != null) {
-            normalized = normalized.mul(w.reshape(affineShape));
+            normalized = normalized.mul(inManagerOf(x, w.reshape(affineShape)));
         }
         if (b != null) {
-            normalized = normalized.add(b.reshape(affineShape));
+            normalized = normalized.add(inManagerOf(x, b.reshape(affineShape)));
         }
         return normalized;
+    }
+
+    /**
+     * A reshape of a weight lands in the weight's (the model's) manager, which outlives every step;
+     * moving the view to the input's manager frees it with the step's other temporaries.
+     */
+    private static NDArray inManagerOf(NDArray x, NDArray view) {
+        view.attach(x.getManager());
+        return view;
     }
 
     /** The scale parameter, shape (C). */

@@ -69,7 +69,12 @@ public final class Parameter {
                     "shape mismatch: parameter has " + data.getShape() + ", values have " + values.getShape());
         }
         NDManager owner = data.getManager();
-        NDArray copy = values.toType(data.getDataType(), true);
+        // DJL ignores toType's copy flag and torch's to() returns the same storage for the same type;
+        // an array made from Java data (manager.create(float[])) lives in a direct buffer that is freed
+        // when its own handle is collected, so only a clone is a copy the engine owns.
+        NDArray copy = values.getDataType() == data.getDataType()
+                ? values.duplicate()
+                : values.toType(data.getDataType(), false);
         replace(copy, owner);
     }
 

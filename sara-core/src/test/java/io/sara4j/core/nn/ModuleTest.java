@@ -68,6 +68,18 @@ class ModuleTest {
     }
 
     @Test
+    void copyFromKeepsNoLinkToTheSourceArray() {
+        // Same data type: DJL's toType(type, true) would hand back the source's storage, which for
+        // an array made from Java data is a direct buffer freed when the source's handle is collected.
+        Parameter p = new Linear(manager, 2, 2, false).weight();
+        NDArray source = manager.create(new float[] {1, 2, 3, 4}, new Shape(2, 2));
+        p.copyFrom(source);
+        source.addi(10f);
+        source.close();
+        assertThat(p.data().toFloatArray()).containsExactly(1, 2, 3, 4);
+    }
+
+    @Test
     void loadStateDictReportsEveryProblemAtOnce() {
         Net net = new Net(manager);
         Map<String, NDArray> state = new LinkedHashMap<>(net.stateDict());

@@ -1,0 +1,42 @@
+package io.sara4j.diffusion.unet;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.nn.Module;
+import java.util.List;
+
+/**
+ * What the UNet needs from an up block ({@link CrossAttnUpBlock2D}, {@link UpBlock2D}): a forward
+ * that consumes one skip connection per resnet, taken from the end of the list it is given, as
+ * diffusers pops {@code res_hidden_states_tuple[-1]}.
+ */
+public abstract sealed class UNetUpBlock extends Module permits CrossAttnUpBlock2D, UpBlock2D {
+
+    /**
+     * @param hiddenStates (B, prev, H, W)
+     * @param resHiddenStates exactly {@link #numResnets()} skip connections in the order the down path
+     *     produced them; the last one is concatenated first
+     * @param temb the time embedding (B, tembChannels)
+     * @param encoderHiddenStates the text context (B, Lc, crossDim); ignored by blocks without attention
+     * @param upsampleSize (H_out, W_out) for the upsampler, or {@code null} for 2×
+     * @return (B, out, H_out, W_out), or (B, out, H, W) without an upsampler
+     */
+    public abstract NDArray forward(NDArray hiddenStates, List<NDArray> resHiddenStates, NDArray temb,
+            NDArray encoderHiddenStates, Shape upsampleSize);
+
+    /** Number of resnets, hence of skip connections consumed. */
+    public abstract int numResnets();
+
+    /** Concatenates the skip connection {@code skip} to {@code hiddenStates} along channels, in diffusers' order. */
+    static NDArray concatSkip(NDArray hiddenStates, NDArray skip) {
+        return hiddenStates.concat(skip, 1); // (B, C + C_skip, H, W)
+    }
+
+    /** Checks that {@code resHiddenStates} has one entry per resnet. */
+    void checkSkips(List<NDArray> resHiddenStates) {
+        if (resHiddenStates.size() != numResnets()) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + " needs " + numResnets()
+                    + " skip connections, got " + resHiddenStates.size());
+        }
+    }
+}
