@@ -41,6 +41,7 @@ public final class FullFineTune extends AdamWTuner {
         this.fingerprint = BaseFingerprint.of(data);
         params.forEach((name, p) -> {
             NDArray copy = p.data().duplicate();
+            NDScope.unregister(copy); // state, not a temporary of a scope the caller may have open
             copy.attach(state);
             originals.put(name, copy);
             p.data().setRequiresGradient(true);
@@ -171,9 +172,9 @@ public final class FullFineTune extends AdamWTuner {
             return;
         }
         p.data().setRequiresGradient(false);
-        NDArray copy = p.data().duplicate();
-        p.copyFrom(copy);
-        copy.close(); // copyFrom may keep the same tensor under a new handle; this handle is ours
+        try (NDArray copy = p.data().duplicate()) {
+            p.copyFrom(copy); // a fresh tensor, without the gradient buffer
+        }
 
     }
 }

@@ -115,6 +115,7 @@ public final class SparseAdapter implements AutoCloseable {
         entries.forEach((name, e) -> {
             NDArray positions = e.positions().duplicate();
             NDArray delta = e.delta().mul((float) alpha);
+            NDScope.unregister(positions, delta);
             positions.attach(out);
             delta.attach(out);
             scaled.put(name, new Entry(positions, delta));
@@ -340,6 +341,7 @@ public final class SparseAdapter implements AutoCloseable {
         }
         NDArray positions = f.load(name + IDX_SUFFIX, manager);
         NDArray delta = f.load(name + DELTA_SUFFIX, manager, DataType.FLOAT32);
+        NDScope.unregister(positions, delta); // owned by the adapter, not by a scope the caller has open
         if (positions.size() > 0) {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();

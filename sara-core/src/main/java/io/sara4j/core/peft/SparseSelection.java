@@ -79,17 +79,24 @@ public record SparseSelection(Map<String, NDArray> indices, double threshold, lo
         return new SparseSelection(out, theta, count, total);
     }
 
-    /** Wraps Java-side position lists (ascending) as index arrays of the right type. */
+    /**
+     * Wraps Java-side position lists (ascending) as index arrays of the right type, kept out of any
+     * open {@link NDScope} (they outlive the caller's step).
+     */
     static NDArray indexArray(NDManager manager, long[] positions, int length, long numel) {
+        NDArray out;
         if (indexType(numel) == DataType.INT32) {
             int[] ints = new int[length];
             for (int i = 0; i < length; i++) {
                 ints[i] = (int) positions[i];
             }
-            return manager.create(ints);
+            out = manager.create(ints);
+        } else {
+            long[] longs = new long[length];
+            System.arraycopy(positions, 0, longs, 0, length);
+            out = manager.create(longs);
         }
-        long[] longs = new long[length];
-        System.arraycopy(positions, 0, longs, 0, length);
-        return manager.create(longs);
+        NDScope.unregister(out);
+        return out;
     }
 }

@@ -131,6 +131,34 @@ class SaraTest {
     }
 
     @Test
+    void tunersAndAdaptersOutliveAScopeTheyWereCreatedIn() {
+        TinyModels.Mlp net = TinyModels.mlp(manager, 8, 8, 8, 0.1, 5);
+        NDArray x = TinyModels.input(manager, 1, 4, 8);
+        Path file = dir.resolve("a.safetensors");
+        Sara sara;
+        FullFineTune full;
+        TinyModels.Mlp other = TinyModels.mlp(manager, 8, 8, 8, 0.1, 5);
+        SparseAdapter adapter;
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            sara = Sara.attach(net, SaraConfig.builder().setSelection(new SelectionRule.RandomEntries(30, 1))
+                    .optLearningRate(1e-2).build());
+            full = FullFineTune.attach(other, NameFilter.all(), OptimizerConfig.defaults());
+            steps(sara, net, x, 1);
+            sara.save(file);
+            adapter = SparseAdapter.read(file, manager);
+        }
+        try (sara; full; adapter) {
+            steps(sara, net, x, 2);
+            try (GradientCollector gc = engine.newGradientCollector()) {
+                full.step(other.forward(x).square().mean());
+            }
+            assertThat(adapter.count()).isEqualTo(30);
+            assertThat(adapter.entries().values()).allSatisfy(e -> assertThat(e.delta().isReleased()).isFalse());
+        }
+    }
+
+    @Test
     void defaultsFollowThePaper() {
         SaraConfig c = SaraConfig.threshold(2e-3);
         assertThat(c.learningRate(2e-3)).isCloseTo(4.966e-4, within(1e-7));

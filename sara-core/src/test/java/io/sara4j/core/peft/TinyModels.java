@@ -46,11 +46,7 @@ final class TinyModels {
         }
     }
 
-    /**
-     * Copies every stored tensor of {@code from} into {@code to} (same architecture). Goes through
-     * {@code duplicate()}: with equal types {@code Parameter.copyFrom} keeps the array it is given
-     * (DJL's {@code toType(sameType, true)} returns an alias), and the two models must not share storage.
-     */
+    /** Copies every stored tensor of {@code from} into {@code to} (same architecture; no shared storage). */
     static void copy(Module from, Module to) {
         Map<String, Parameter> target = to.namedParameters();
         from.namedParameters().forEach((name, p) -> target.get(name).copyFrom(p.data().duplicate()));
