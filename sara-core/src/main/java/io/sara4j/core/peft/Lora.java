@@ -42,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>Dropout.</b> peft drops input features per example before A; on the weight side there is no
  * input, so {@code dropout} drops each of the r rank components per step (scaled by 1/(1−p)), the
  * rank dropout of LyCORIS. Off (0) by default, as in the paper's comparison.
+ *
+ * <p>The effective weight is computed on every forward pass, also outside training; its
+ * temporaries belong to the tuner and are freed at each step (or by the caller's {@code NDScope}).
+ * For sampling, {@link #merge()} first: inference then costs nothing extra.
  */
 public final class Lora extends AdamWTuner {
     private static final Logger LOG = LoggerFactory.getLogger(Lora.class);

@@ -24,7 +24,9 @@ import ai.djl.ndarray.types.DataType;
  * {@code maxIterations}. A direction whose singular value is below about {@code tolerance} times
  * ‖A‖_F barely moves X and is then left short of 1; for rank-deficient input the zero directions
  * stay zero. Either way the result is a valid subgradient (U_r·V_rᵀ + W with ‖W‖₂ ≤ 1 on the
- * numerically null space), the minimal one for exactly rank-deficient input.
+ * numerically null space), the minimal one for exactly rank-deficient input. Note that a matrix
+ * that is rank-deficient only in exact arithmetic (a product of thin factors rounded to float32)
+ * has genuine small singular values of rounding size; they are treated like any other.
  */
 public final class NewtonSchulz {
     /** Default stopping tolerance on the relative change of X per iteration. */
