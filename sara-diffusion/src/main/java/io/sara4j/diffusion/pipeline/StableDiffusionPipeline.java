@@ -1,0 +1,209 @@
+package io.sara4j.diffusion.pipeline;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.sara4j.diffusion.scheduler.Scheduler;
+import io.sara4j.diffusion.scheduler.SchedulerConfig;
+import io.sara4j.diffusion.text.ClipTextModel;
+import io.sara4j.diffusion.text.ClipTokenizer;
+import io.sara4j.diffusion.unet.UNet2DConditionModel;
+import io.sara4j.diffusion.vae.AutoencoderKL;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Text-to-image with classifier-free guidance, and the encoders the training loop needs; mirrors
+ * diffusers' {@code StableDiffusionPipeline}.
+ *
+ * <p>Latent models decode with the VAE (latents = VAE latent × {@code scaling_factor}); a model
+ * without a VAE samples directly in pixel space, its UNet taking and returning images in [-1, 1].
+ * Guidance (Ho &amp; Salimans 2022): ε̂ = ε(x, ∅) + w·(ε(x, c) − ε(x, ∅)), where ∅ is the negative
+ * prompt's embedding.
+ */
+public final class StableDiffusionPipeline {
+    private final UNet2DConditionModel unet;
+    private final AutoencoderKL vae;
+    private final ClipTextModel textEncoder;
+    private final ClipTokenizer tokenizer;
+    private final SchedulerConfig schedulerConfig;
+
+    /**
+     * Assembles a pipeline from loaded components.
+     *
+     * @param vae the autoencoder, or {@code null} for a pixel-space model
+     */
+    public StableDiffusionPipeline(UNet2DConditionModel unet, AutoencoderKL vae, ClipTextModel textEncoder,
+            ClipTokenizer tokenizer, SchedulerConfig schedulerConfig) {
+        this.unet = Objects.requireNonNull(unet, "unet");
+        this.vae = vae;
+        this.textEncoder = Objects.requireNonNull(textEncoder, "textEncoder");
+        this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
+        this.schedulerConfig = Objects.requireNonNull(schedulerConfig, "schedulerConfig");
+        int textWidth = textEncoder.config().hiddenSize();
+        int crossWidth = unet.config().crossAttentionDim().get(0);
+        if (textWidth != crossWidth) {
+            throw new IllegalArgumentException("text encoder hidden_size " + textWidth
+                    + " does not match the UNet's cross_attention_dim " + crossWidth);
+        }
+        int sampleChannels = vae == null ? 3 : vae.config().latentChannels();
+        if (unet.config().inChannels() != sampleChannels) {
+            throw new IllegalArgumentException("the UNet's in_channels " + unet.config().inChannels()
+                    + " does not match " + (vae == null ? "RGB pixels (3)" : "the VAE's latent_channels " + sampleChannels));
+        }
+    }
+
+    /**
+     * Loads every component of a diffusers folder in {@code computeType} (FLOAT32 or FLOAT16);
+     * a folder whose {@code model_index.json} declares no VAE gives a pixel-space pipeline.
+     */
+    public static StableDiffusionPipeline load(DiffusersFolder folder, NDManager manager, DataType computeType)
+            throws IOException {
+        UNet2DConditionModel unet = folder.loadUnet(manager, computeType);
+        AutoencoderKL vae = folder.hasVae() ? folder.loadVae(manager, computeType) : null;
+        ClipTextModel textEncoder = folder.loadTextEncoder(manager, computeType);
+        return new StableDiffusionPipeline(unet, vae, textEncoder, folder.loadTokenizer(), folder.schedulerConfig());
+    }
+
+    /** The prompt embeddings (B, 77, D): the text encoder's last hidden state. */
+    public NDArray encodePrompts(NDManager manager, List<String> prompts) {
+        NDArray ids = tokenizer.encodeBatch(manager, prompts); // (B, 77)
+        return textEncoder.forward(ids).lastHiddenState();
+    }
+
+    /**
+     * Maps images (N, 3, H, W) in [-1, 1] to what the UNet is trained on: VAE latents (a sample of
+     * the posterior, drawn from {@code random}) times the scaling factor, or the images themselves
+     * for a pixel-space model.
+     */
+    public NDArray encodeImages(NDArray images, SeededNoise random) {
+        if (vae == null) {
+            return images;
+        }
+        var posterior = vae.encode(images);
+        NDArray noise = random.normal(images.getManager(), posterior.mean().getShape());
+        return posterior.sample(noise).mul((float) vae.config().scalingFactor());
+    }
+
+    /** Maps UNet samples back to images (N, 3, H, W) in [-1, 1] (not clamped). */
+    public NDArray decodeSamples(NDArray samples) {
+        if (vae == null) {
+            return samples;
+        }
+        return vae.decode(samples.div((float) vae.config().scalingFactor()));
+    }
+
+    /** Pixels per latent cell along each side (1 without a VAE). */
+    public int downscaleFactor() {
+        return vae == null ? 1 : 1 << (vae.config().blockOutChannels().size() - 1);
+    }
+
+    /**
+     * Runs the sampler and returns images (N, 3, H, W) in [-1, 1], in {@code manager}. Each step's
+     * temporaries are closed as the loop goes, so memory stays flat over the steps.
+     */
+    public NDArray generate(NDManager manager, GenerationRequest request) {
+        int f = downscaleFactor();
+        if (request.height() % f != 0 || request.width() % f != 0) {
+            throw new IllegalArgumentException("height and width must be multiples of " + f + ", got "
+                    + request.height() + "x" + request.width());
+        }
+        SeededNoise random = new SeededNoise(request.seed());
+        Scheduler scheduler = request.sampler().create(schedulerConfig);
+        scheduler.setTimesteps(request.steps());
+        int n = request.numImages();
+        NDArray context = promptContext(manager, request); // (n or 2n, 77, D)
+        Shape sampleShape = new Shape(n, unet.config().inChannels(), request.height() / f, request.width() / f);
+        NDArray sample = random.normal(manager, sampleShape).mul((float) scheduler.initNoiseSigma());
+        for (double t : scheduler.timesteps()) {
+            try (NDScope scope = new NDScope()) {
+                NDArray guided = guidedPrediction(scheduler, sample, t, context, request);
+                NDArray next = scheduler.step(guided, t, sample, random::normal).prevSample();
+                NDScope.unregister(next);
+                sample.close(); // the previous step's sample is no longer needed
+                sample = next;
+            }
+        }
+        try (NDScope scope = new NDScope()) {
+            NDArray images = decodeSamples(sample);
+            NDScope.unregister(images);
+            return images;
+        }
+    }
+
+    /** The UNet's prediction at (sample, t), guided when the request asks for it. */
+    private NDArray guidedPrediction(Scheduler scheduler, NDArray sample, double t, NDArray context,
+            GenerationRequest request) {
+        NDArray input = scheduler.scaleModelInput(sample, t);
+        int copies = request.guided() ? 2 : 1;
+        NDArray batch = copies == 2 ? NDArrays.concat(new ai.djl.ndarray.NDList(input, input)) : input;
+        NDArray timesteps = sample.getManager().full(new Shape(batch.getShape().get(0)), (float) t, DataType.FLOAT32);
+        NDArray prediction = unet.forward(batch, timesteps, context); // (copies·n, C, h, w)
+        if (copies == 1) {
+            return prediction;
+        }
+        long n = sample.getShape().get(0);
+        NDArray unconditional = prediction.get("0:{}", n);
+        NDArray conditional = prediction.get("{}:", n);
+        return unconditional.add(conditional.sub(unconditional).mul((float) request.guidanceScale()));
+    }
+
+    /** [negative × n; prompt × n] with guidance, [prompt × n] without. */
+    private NDArray promptContext(NDManager manager, GenerationRequest request) {
+        List<String> prompts = new ArrayList<>();
+        if (request.guided()) {
+            prompts.addAll(Collections.nCopies(request.numImages(), request.negativePrompt()));
+        }
+        prompts.addAll(Collections.nCopies(request.numImages(), request.prompt()));
+        return encodePrompts(manager, prompts);
+    }
+
+    /** Runs {@link #generate} and converts the result to RGB images. */
+    public List<BufferedImage> generateImages(NDManager manager, GenerationRequest request) {
+        try (NDManager run = manager.newSubManager()) {
+            NDArray images = generate(run, request);
+            List<BufferedImage> out = new ArrayList<>();
+            for (int i = 0; i < images.getShape().get(0); i++) {
+                out.add(Images.toImage(images.get(i)));
+            }
+            return out;
+        }
+    }
+
+    /** The denoising network as the training objective sees it. */
+    public Denoiser denoiser() {
+        return unet::forward;
+    }
+
+    /** The UNet (the model fine-tuned by SaRA). */
+    public UNet2DConditionModel unet() {
+        return unet;
+    }
+
+    /** The autoencoder, or {@code null} for a pixel-space model. */
+    public AutoencoderKL vae() {
+        return vae;
+    }
+
+    /** The text encoder. */
+    public ClipTextModel textEncoder() {
+        return textEncoder;
+    }
+
+    /** The tokenizer. */
+    public ClipTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** The scheduler configuration (training noise schedule and samplers). */
+    public SchedulerConfig schedulerConfig() {
+        return schedulerConfig;
+    }
+}

@@ -1,0 +1,185 @@
+package io.sara4j.diffusion.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.io.SafetensorsWriter;
+import io.sara4j.core.nn.Engines;
+import io.sara4j.diffusion.scheduler.SchedulerConfig;
+import io.sara4j.diffusion.testing.FixtureTensors;
+import io.sara4j.diffusion.testing.RandomWeights;
+import io.sara4j.diffusion.text.ClipTextConfig;
+import io.sara4j.diffusion.text.ClipTextModel;
+import io.sara4j.diffusion.text.ClipTokenizer;
+import io.sara4j.diffusion.unet.UNet2DConditionConfig;
+import io.sara4j.diffusion.unet.UNet2DConditionModel;
+import io.sara4j.diffusion.vae.AutoencoderKL;
+import io.sara4j.diffusion.vae.AutoencoderKLConfig;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** End to end on tiny random components: prompt → tokens → text states → sampling loop → decode → PNG. */
+class StableDiffusionPipelineTest {
+    static final String UNET_LATENT = """
+            {"block_out_channels": [8, 16], "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
+             "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"], "cross_attention_dim": 32,
+             "attention_head_dim": 2, "norm_num_groups": 4, "layers_per_block": 1,
+             "in_channels": 4, "out_channels": 4, "sample_size": 4}
+            """;
+    static final String VAE = """
+            {"block_out_channels": [8, 8], "down_block_types": ["DownEncoderBlock2D", "DownEncoderBlock2D"],
+             "up_block_types": ["UpDecoderBlock2D", "UpDecoderBlock2D"], "norm_num_groups": 4,
+             "layers_per_block": 1, "latent_channels": 4, "scaling_factor": 0.18215}
+            """;
+    static final String CLIP = """
+            {"hidden_size": 32, "intermediate_size": 37, "num_attention_heads": 4, "num_hidden_layers": 2,
+             "max_position_embeddings": 77, "vocab_size": 1000, "hidden_act": "quick_gelu",
+             "layer_norm_eps": 1e-5, "eos_token_id": 2, "bos_token_id": 0, "pad_token_id": 1}
+            """;
+    static final String SCHEDULER = """
+            {"_class_name": "DDIMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
+             "beta_start": 0.00085, "num_train_timesteps": 1000, "set_alpha_to_one": false,
+             "steps_offset": 1, "clip_sample": false}
+            """;
+
+    private NDManager manager;
+
+    @BeforeEach
+    void setUp() {
+        manager = Engines.pytorch().newBaseManager();
+    }
+
+    @AfterEach
+    void tearDown() {
+        manager.close();
+    }
+
+    private StableDiffusionPipeline tinyPipeline(boolean latent) throws IOException {
+        String unetConfig = latent ? UNET_LATENT : UNET_LATENT.replace("\"in_channels\": 4, \"out_channels\": 4",
+                "\"in_channels\": 3, \"out_channels\": 3");
+        UNet2DConditionModel unet = RandomWeights.fill(new UNet2DConditionModel(manager, UNet2DConditionConfig.parse(unetConfig)), 1);
+        AutoencoderKL vae = latent ? RandomWeights.fill(new AutoencoderKL(manager, AutoencoderKLConfig.parse(VAE, "vae")), 2) : null;
+        ClipTextModel text = RandomWeights.fill(new ClipTextModel(manager, ClipTextConfig.parse(CLIP, "clip")), 3);
+        ClipTokenizer tokenizer = ClipTokenizer.load(FixtureTensors.resource("parity/tokenizer_clip"));
+        return new StableDiffusionPipeline(unet, vae, text, tokenizer, SchedulerConfig.fromJson(SCHEDULER));
+    }
+
+    private static GenerationRequest request(long seed, Sampler sampler) {
+        return new GenerationRequest("a red circle", "", 2, 4, 5.0, seed, 8, 8, sampler);
+    }
+
+    @Test
+    void sampleRunsEndToEndWritesAPngAndIsReproducibleBitForBit(@TempDir Path dir) throws IOException {
+        StableDiffusionPipeline pipeline = tinyPipeline(true);
+        List<BufferedImage> first = pipeline.generateImages(manager, request(42, Sampler.DDIM));
+        List<BufferedImage> again = pipeline.generateImages(manager, request(42, Sampler.DDIM));
+        List<BufferedImage> other = pipeline.generateImages(manager, request(43, Sampler.DDIM));
+        assertThat(first).hasSize(2);
+        assertThat(first.get(0).getWidth()).isEqualTo(8);
+        assertThat(pixels(first.get(0))).containsExactly(pixels(again.get(0)));
+        assertThat(pixels(first.get(1))).containsExactly(pixels(again.get(1)));
+        assertThat(pixels(first.get(0))).isNotEqualTo(pixels(other.get(0)));
+
+        Path png = dir.resolve("sample.png");
+        Images.writePng(first.get(0), png);
+        assertThat(pixels(Images.read(png))).containsExactly(pixels(first.get(0)));
+
+        NDArray raw = pipeline.generate(manager, request(42, Sampler.DDIM));
+        NDArray rawAgain = pipeline.generate(manager, request(42, Sampler.DDIM));
+        assertThat(raw.getShape()).isEqualTo(new Shape(2, 3, 8, 8));
+        assertThat(raw.toFloatArray()).containsExactly(rawAgain.toFloatArray());
+    }
+
+    @Test
+    void everySamplerRunsAndPixelSpaceModelsSampleWithoutAVae() throws IOException {
+        StableDiffusionPipeline latent = tinyPipeline(true);
+        for (Sampler sampler : Sampler.values()) {
+            NDArray images = latent.generate(manager, request(7, sampler));
+            assertThat(images.getShape()).isEqualTo(new Shape(2, 3, 8, 8));
+            assertThat(images.isNaN().any().getBoolean()).isFalse();
+        }
+        StableDiffusionPipeline pixel = tinyPipeline(false);
+        assertThat(pixel.downscaleFactor()).isEqualTo(1);
+        assertThat(pixel.generate(manager, request(7, Sampler.EULER)).getShape()).isEqualTo(new Shape(2, 3, 8, 8));
+    }
+
+    @Test
+    void guidanceCombinesUnconditionalAndConditionalPredictions() throws IOException {
+        // with one step of DDIM the output is a fixed affine map of the guided prediction, so
+        // guidance w gives ε_u + w·(ε_c − ε_u): three runs (w = 0 unguided-by-negative, 1, 3) must be collinear
+        StableDiffusionPipeline pipeline = tinyPipeline(false);
+        float[] w1 = pipeline.generate(manager, new GenerationRequest("a red circle", "a blue square", 1, 1, 1.0, 5, 8, 8, Sampler.DDIM)).toFloatArray();
+        float[] w2 = pipeline.generate(manager, new GenerationRequest("a red circle", "a blue square", 1, 1, 2.0, 5, 8, 8, Sampler.DDIM)).toFloatArray();
+        float[] w3 = pipeline.generate(manager, new GenerationRequest("a red circle", "a blue square", 1, 1, 3.0, 5, 8, 8, Sampler.DDIM)).toFloatArray();
+        // the map from w to output is affine: out(3) − out(2) = out(2) − out(1)
+        for (int i = 0; i < w1.length; i++) {
+            assertThat((double) (w3[i] - w2[i])).isCloseTo(w2[i] - w1[i], org.assertj.core.api.Assertions.within(1e-4));
+        }
+        assertThat(w2).isNotEqualTo(w1);
+    }
+
+    @Test
+    void mismatchedComponentsAreRefusedByName() throws IOException {
+        StableDiffusionPipeline ok = tinyPipeline(true);
+        assertThatThrownBy(() -> new StableDiffusionPipeline(ok.unet(), null, ok.textEncoder(), ok.tokenizer(), ok.schedulerConfig()))
+                .hasMessageContaining("in_channels 4").hasMessageContaining("RGB pixels (3)");
+        assertThatThrownBy(() -> ok.generate(manager, new GenerationRequest("x", "", 1, 2, 1, 0, 7, 8, Sampler.DDIM)))
+                .hasMessageContaining("multiples of 2");
+    }
+
+    @Test
+    void aDiffusersFolderLoadsIntoTheSamePipeline(@TempDir Path root) throws IOException {
+        StableDiffusionPipeline built = tinyPipeline(true);
+        Files.writeString(root.resolve("model_index.json"), """
+                {"_class_name": "StableDiffusionPipeline", "scheduler": ["diffusers", "DDIMScheduler"],
+                 "text_encoder": ["transformers", "CLIPTextModel"], "tokenizer": ["transformers", "CLIPTokenizer"],
+                 "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"]}
+                """);
+        built.unet().save(root.resolve("unet"));
+        for (String d : new String[] {"vae", "text_encoder", "tokenizer", "scheduler"}) {
+            Files.createDirectories(root.resolve(d));
+        }
+        Files.writeString(root.resolve("vae/config.json"), VAE);
+        SafetensorsWriter.write(root.resolve("vae/diffusion_pytorch_model.safetensors"), built.vae().stateDict(), Map.of());
+        Files.writeString(root.resolve("text_encoder/config.json"), CLIP);
+        SafetensorsWriter.write(root.resolve("text_encoder/model.safetensors"), built.textEncoder().stateDict(), Map.of());
+        Path tok = FixtureTensors.resource("parity/tokenizer_clip");
+        for (String f : new String[] {"vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"}) {
+            Files.copy(tok.resolve(f), root.resolve("tokenizer").resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.writeString(root.resolve("scheduler/scheduler_config.json"), SCHEDULER);
+
+        StableDiffusionPipeline loaded = StableDiffusionPipeline.load(DiffusersFolder.open(root), manager, DataType.FLOAT32);
+        float[] expected = built.generate(manager, request(11, Sampler.EULER)).toFloatArray();
+        assertThat(loaded.generate(manager, request(11, Sampler.EULER)).toFloatArray()).containsExactly(expected);
+    }
+
+    @Test
+    void encodeImagesScalesVaeLatents() throws IOException {
+        StableDiffusionPipeline pipeline = tinyPipeline(true);
+        NDArray images = manager.randomUniform(-1, 1, new Shape(1, 3, 8, 8));
+        NDArray latents = pipeline.encodeImages(images, new SeededNoise(3));
+        SeededNoise replay = new SeededNoise(3);
+        var posterior = pipeline.vae().encode(images);
+        NDArray expected = posterior.sample(replay.normal(manager, posterior.mean().getShape())).mul(0.18215f);
+        assertThat(latents.getShape()).isEqualTo(new Shape(1, 4, 4, 4));
+        assertThat(latents.toFloatArray()).containsExactly(expected.toFloatArray());
+    }
+
+    private static int[] pixels(BufferedImage image) {
+        return image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
+    }
+}
