@@ -64,6 +64,33 @@ public final class Images {
         return Math.round(unit * 255f);
     }
 
+    /**
+     * Tiles {@code images} (all of one size) row by row into a grid of {@code columns} columns,
+     * with a {@code gap}-pixel black border between tiles.
+     */
+    public static BufferedImage grid(java.util.List<BufferedImage> images, int columns, int gap) {
+        if (images.isEmpty()) {
+            throw new IllegalArgumentException("no images to tile");
+        }
+        int w = images.get(0).getWidth();
+        int h = images.get(0).getHeight();
+        int cols = Math.max(1, Math.min(columns, images.size()));
+        int rows = (images.size() + cols - 1) / cols;
+        BufferedImage grid = new BufferedImage(cols * w + (cols - 1) * gap, rows * h + (rows - 1) * gap,
+                BufferedImage.TYPE_INT_RGB);
+        for (int i = 0; i < images.size(); i++) {
+            BufferedImage tile = images.get(i);
+            if (tile.getWidth() != w || tile.getHeight() != h) {
+                throw new IllegalArgumentException("image " + i + " is " + tile.getWidth() + "x" + tile.getHeight()
+                        + ", expected " + w + "x" + h + " like the first");
+            }
+            int x0 = (i % cols) * (w + gap);
+            int y0 = (i / cols) * (h + gap);
+            grid.setRGB(x0, y0, w, h, tile.getRGB(0, 0, w, h, null, 0, w), 0, w);
+        }
+        return grid;
+    }
+
     /** Writes {@code image} as a PNG file atomically (temporary file, then rename). */
     public static void writePng(BufferedImage image, Path file) throws IOException {
         AtomicFiles.write(file, out -> {

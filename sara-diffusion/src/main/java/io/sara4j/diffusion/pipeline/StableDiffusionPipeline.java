@@ -100,6 +100,15 @@ public final class StableDiffusionPipeline {
         return vae.decode(samples.div((float) vae.config().scalingFactor()));
     }
 
+    /**
+     * The image side the model was trained at: the UNet's {@code sample_size} times the VAE's
+     * downscale factor (64 × 8 = 512 for SD1.x); 512 when the config does not say.
+     */
+    public int defaultImageSize() {
+        List<Integer> size = unet.config().sampleSize();
+        return size.isEmpty() ? 512 : size.get(0) * downscaleFactor();
+    }
+
     /** Pixels per latent cell along each side (1 without a VAE). */
     public int downscaleFactor() {
         return vae == null ? 1 : 1 << (vae.config().blockOutChannels().size() - 1);

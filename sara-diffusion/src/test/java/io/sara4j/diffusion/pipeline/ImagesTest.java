@@ -46,6 +46,28 @@ class ImagesTest {
     }
 
     @Test
+    void gridPlacesTilesRowByRowWithGaps() {
+        java.util.List<BufferedImage> tiles = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            BufferedImage t = new BufferedImage(2, 2, BufferedImage.TYPE_INT_RGB);
+            for (int p = 0; p < 4; p++) {
+                t.setRGB(p % 2, p / 2, 0x010101 * (10 * i + p + 1));
+            }
+            tiles.add(t);
+        }
+        BufferedImage g = Images.grid(tiles, 2, 1);
+        assertThat(g.getWidth()).isEqualTo(5);
+        assertThat(g.getHeight()).isEqualTo(5);
+        assertThat(g.getRGB(0, 0) & 0xffffff).isEqualTo(0x010101);        // tile 0, pixel 0
+        assertThat(g.getRGB(3, 1) & 0xffffff).isEqualTo(0x010101 * 13);   // tile 1 at x 3..4, pixel (0,1)
+        assertThat(g.getRGB(2, 0) & 0xffffff).isZero();                   // gap column
+        assertThat(g.getRGB(1, 4) & 0xffffff).isEqualTo(0x010101 * 24);   // tile 2 on row 2, pixel (1,1)
+        assertThat(g.getRGB(4, 4) & 0xffffff).isZero();                   // empty cell
+        BufferedImage odd = new BufferedImage(3, 2, BufferedImage.TYPE_INT_RGB);
+        assertThatThrownBy(() -> Images.grid(java.util.List.of(tiles.get(0), odd), 2, 0)).hasMessageContaining("image 1 is 3x2");
+    }
+
+    @Test
     void valuesOutsideRangeAreClamped() {
         assertThat(Images.toByte(-3f)).isZero();
         assertThat(Images.toByte(2.5f)).isEqualTo(255);
