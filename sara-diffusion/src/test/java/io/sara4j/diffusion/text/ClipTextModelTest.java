@@ -7,7 +7,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.io.SafetensorsWriter;
+import io.sara4j.core.nn.Activations;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.nn.StateDictMismatchException;
@@ -19,6 +21,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -221,5 +224,69 @@ class ClipTextModelTest {
                 "{\"vocab_size\": 50, \"hidden_size\": 8, \"num_attention_heads\": 2, \"num_hidden_layers\": 1,"
                         + " \"eos_token_id\": 2}", "legacy"));
         assertThat(legacy.textModel().pooledPositions(ids)).containsExactly(4, 1); // first highest id
+    }
+
+    private static void assertSameOutputs(ClipTextOutput expected, ClipTextOutput actual) {
+        assertThat(actual.lastHiddenState().toFloatArray()).containsExactly(expected.lastHiddenState().toFloatArray());
+        assertThat(actual.pooledOutput().toFloatArray()).containsExactly(expected.pooledOutput().toFloatArray());
+        assertThat(actual.penultimateFinalLayerNorm().toFloatArray())
+                .containsExactly(expected.penultimateFinalLayerNorm().toFloatArray());
+    }
+
+    @Test
+    void saveThenLoadReproducesWeightsAndOutputsExactly(@TempDir Path dir) throws IOException {
+        ClipTextModel original = ClipTextModel.load(FIXTURE, manager, DataType.FLOAT32);
+        Path folder = dir.resolve("text_encoder");
+        original.save(folder);
+        assertThat(ClipTextConfig.read(folder.resolve("config.json"))).isEqualTo(original.config());
+        try (SafetensorsFile file = SafetensorsFile.open(folder.resolve("model.safetensors"))) {
+            assertThat(file.metadata()).containsEntry("format", "pt");
+            assertThat(file.names()).containsExactlyInAnyOrderElementsOf(original.namedParameters().keySet())
+                    .doesNotContain(ClipTextModel.POSITION_IDS_KEY);
+        }
+
+        ClipTextModel loaded = ClipTextModel.load(folder, manager, DataType.FLOAT32);
+        assertThat(loaded.config()).isEqualTo(original.config());
+        original.stateDict().forEach((key, value) ->
+                assertThat(loaded.stateDict().get(key).toFloatArray()).as(key).containsExactly(value.toFloatArray()));
+        NDArray ids = FixtureTensors.read(FIXTURE.resolve("io.safetensors"), manager).get("in.input_ids");
+        assertSameOutputs(original.forward(ids), loaded.forward(ids));
+    }
+
+    @Test
+    void sd2StyleTextEncoderWithGeluAndBangPaddingRoundTripsExactly(@TempDir Path dir) throws IOException {
+        // SD2.x: gelu, bos 0 / eos 2 (legacy pooling) / pad 1 in config.json, a tokenizer that pads with "!".
+        ClipTextConfig config = ClipTextConfig.parse("""
+                {"architectures": ["CLIPTextModel"], "model_type": "clip_text_model", "hidden_act": "gelu",
+                 "hidden_size": 16, "intermediate_size": 24, "num_attention_heads": 2, "num_hidden_layers": 3,
+                 "max_position_embeddings": 77, "vocab_size": 1000, "projection_dim": 16,
+                 "bos_token_id": 0, "eos_token_id": 2, "pad_token_id": 1, "layer_norm_eps": 1e-05}
+                """, "sd2 tiny text_encoder");
+        Path tokenizerDir = Files.createDirectory(dir.resolve("tokenizer"));
+        for (String name : new String[] {"vocab.json", "merges.txt"}) {
+            Files.copy(FixtureTensors.resource("parity/tokenizer_clip").resolve(name), tokenizerDir.resolve(name));
+        }
+        Files.writeString(tokenizerDir.resolve("special_tokens_map.json"), "{\"pad_token\": \"!\"}");
+        ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerDir);
+        int bang = tokenizer.tokenId("!");
+        assertThat(tokenizer.padId()).isEqualTo(bang).isNotEqualTo(tokenizer.eosId());
+        NDArray ids = tokenizer.encodeBatch(manager, List.of("a red circle on a black background", "the cat's hat"));
+        assertThat(ids.get(1).toLongArray()[76]).isEqualTo(bang);
+
+        ClipTextModel original = RandomWeights.fill(new ClipTextModel(manager, config), 17);
+        Path folder = dir.resolve("text_encoder");
+        original.save(folder);
+        ClipTextModel loaded = ClipTextModel.load(folder, manager, DataType.FLOAT32);
+        assertThat(loaded.config()).isEqualTo(config);
+        assertThat(loaded.config().activation()).isEqualTo(Activations.GELU);
+        ClipTextOutput expected = original.forward(ids);
+        assertSameOutputs(expected, loaded.forward(ids));
+        // the pooled row is the end token (the highest id), not the "!" padding after it
+        long[] pooled = loaded.textModel().pooledPositions(ids);
+        long[] rows = ids.toLongArray();
+        for (int b = 0; b < 2; b++) {
+            assertThat(rows[b * 77 + (int) pooled[b]]).isEqualTo(tokenizer.eosId());
+            assertThat(rows[b * 77 + (int) pooled[b] + 1]).isEqualTo(bang);
+        }
     }
 }

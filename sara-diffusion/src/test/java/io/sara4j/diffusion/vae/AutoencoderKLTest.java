@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.nn.Parameter;
@@ -186,17 +187,17 @@ class AutoencoderKLTest {
         assertThat(Tensors.maxRelativeError(Tensors.toDoubles(decoded), expected.v())).isLessThan(1e-4);
     }
 
-    /** Writes a diffusers vae/ folder: the tiny config and the model's weights under {@code fileName}. */
-    static void saveFolder(AutoencoderKL vae, Path dir, String fileName) throws IOException {
-        Files.writeString(dir.resolve("config.json"), TINY);
-        SafetensorsWriter.write(dir.resolve(fileName), vae.stateDict(), Map.of("format", "pt"));
-    }
-
     @Test
     void savedFolderLoadsBackAndReproducesOutputsExactly(@TempDir Path dir) throws IOException {
         AutoencoderKL a = RandomWeights.fill(new AutoencoderKL(manager, tiny()), 3);
-        saveFolder(a, dir, "diffusion_pytorch_model.safetensors");
-        AutoencoderKL b = AutoencoderKL.load(dir, manager, DataType.FLOAT32);
+        Path folder = dir.resolve("vae");
+        a.save(folder);
+        assertThat(AutoencoderKLConfig.read(folder.resolve("config.json"))).isEqualTo(a.config());
+        try (SafetensorsFile file = SafetensorsFile.open(folder.resolve("diffusion_pytorch_model.safetensors"))) {
+            assertThat(file.metadata()).containsEntry("format", "pt");
+            assertThat(file.names()).containsExactlyInAnyOrderElementsOf(a.namedParameters().keySet());
+        }
+        AutoencoderKL b = AutoencoderKL.load(folder, manager, DataType.FLOAT32);
         assertThat(b.config()).isEqualTo(a.config());
         NDArray image = manager.randomUniform(-1, 1, new Shape(1, 3, 8, 8));
         NDArray noise = manager.randomNormal(new Shape(1, 4, 4, 4));
