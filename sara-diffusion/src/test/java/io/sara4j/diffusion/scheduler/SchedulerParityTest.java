@@ -3,18 +3,15 @@ package io.sara4j.diffusion.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.core.io.SafetensorsFile;
-import io.sara4j.core.nn.Engines;
+import io.sara4j.diffusion.testing.EngineTestBase;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,21 +20,9 @@ import org.junit.jupiter.api.Test;
  * with the recorded model outputs (and DDPM's variance noise), each within 1e-4 absolute + 1e-4
  * relative. The fixtures are read with core's {@link SafetensorsFile}.
  */
-class SchedulerParityTest {
+class SchedulerParityTest extends EngineTestBase {
     private static final double ATOL = 1e-4;
     private static final double RTOL = 1e-4;
-
-    private NDManager manager;
-
-    @BeforeEach
-    void open() {
-        manager = Engines.pytorch().newBaseManager();
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
-    }
 
     private static JsonNode fixtureDescription(String key) throws IOException {
         try (InputStream in = SchedulerParityTest.class.getResourceAsStream("/parity/schedulers/configs.json")) {

@@ -4,16 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.nn.Activations;
-import io.sara4j.core.nn.Engines;
 import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.nn.StateDictMismatchException;
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
 import io.sara4j.diffusion.testing.FixtureTensors;
 import io.sara4j.diffusion.testing.GradientCheck;
 import io.sara4j.diffusion.testing.RandomWeights;
@@ -23,25 +22,11 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ClipTextModelTest {
+class ClipTextModelTest extends EngineTestBase {
     static final Path FIXTURE = FixtureTensors.resource("parity/clip_text_tiny");
-
-    private NDManager manager;
-
-    @BeforeEach
-    void setUp() {
-        manager = Engines.pytorch().newBaseManager();
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
 
     /** |actual − expected| ≤ 1e-4 + 1e-4·|expected| everywhere; returns the largest absolute error. */
     static double assertClose(String what, NDArray actual, NDArray expected) {

@@ -11,6 +11,7 @@ import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.nn.StateDictMismatchException;
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

@@ -9,6 +9,7 @@ import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.nn.Conv2d;
 import io.sara4j.core.nn.GroupNorm;
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

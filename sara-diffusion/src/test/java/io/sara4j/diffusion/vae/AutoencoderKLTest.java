@@ -4,14 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.io.SafetensorsWriter;
-import io.sara4j.core.nn.Engines;
 import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
 import io.sara4j.diffusion.testing.GradientCheck;
 import io.sara4j.diffusion.testing.RandomWeights;
 import io.sara4j.diffusion.testing.Ref64;
@@ -22,12 +21,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class AutoencoderKLTest {
+class AutoencoderKLTest extends EngineTestBase {
     /** block_out_channels [8, 16], layers_per_block 1, norm_num_groups 4, latent_channels 4. */
     static final String TINY = """
             {"_class_name": "AutoencoderKL", "in_channels": 3, "out_channels": 3,
@@ -36,18 +33,6 @@ class AutoencoderKLTest {
              "block_out_channels": [8, 16], "layers_per_block": 1, "act_fn": "silu",
              "latent_channels": 4, "norm_num_groups": 4, "sample_size": 16}
             """;
-
-    private NDManager manager;
-
-    @BeforeEach
-    void setUp() {
-        manager = Engines.pytorch().newBaseManager();
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
 
     static AutoencoderKLConfig tiny() {
         return AutoencoderKLConfig.parse(TINY, "tiny vae config");
