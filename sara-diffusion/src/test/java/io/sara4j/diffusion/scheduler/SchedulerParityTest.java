@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.diffusion.testing.EngineTestBase;
+import io.sara4j.diffusion.testing.Parity;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
@@ -21,9 +22,6 @@ import org.junit.jupiter.api.Test;
  * relative. The fixtures are read with core's {@link SafetensorsFile}.
  */
 class SchedulerParityTest extends EngineTestBase {
-    private static final double ATOL = 1e-4;
-    private static final double RTOL = 1e-4;
-
     private static JsonNode fixtureDescription(String key) throws IOException {
         try (InputStream in = SchedulerParityTest.class.getResourceAsStream("/parity/schedulers/configs.json")) {
             return new ObjectMapper().readTree(in).get(key);
@@ -36,18 +34,8 @@ class SchedulerParityTest extends EngineTestBase {
         return SafetensorsFile.open(file);
     }
 
-    /** |actual − expected| ≤ atol + rtol·|expected| element-wise. */
     private static void assertClose(String what, NDArray actual, NDArray expected) {
-        assertThat(actual.getShape()).as("shape of %s", what).isEqualTo(expected.getShape());
-        double[] a = actual.toType(DataType.FLOAT64, true).toDoubleArray();
-        double[] e = expected.toType(DataType.FLOAT64, true).toDoubleArray();
-        for (int i = 0; i < a.length; i++) {
-            double tolerance = ATOL + RTOL * Math.abs(e[i]);
-            if (!(Math.abs(a[i] - e[i]) <= tolerance)) {
-                throw new AssertionError(what + "[" + i + "] = " + a[i] + ", expected " + e[i]
-                        + " (tolerance " + tolerance + ")");
-            }
-        }
+        Parity.assertClose(what, actual, expected);
     }
 
     private static void assertClose(String what, float[] actual, NDArray expected) {

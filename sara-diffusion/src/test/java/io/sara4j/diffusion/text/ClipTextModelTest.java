@@ -15,6 +15,7 @@ import io.sara4j.core.testing.Tensors;
 import io.sara4j.diffusion.testing.EngineTestBase;
 import io.sara4j.diffusion.testing.FixtureTensors;
 import io.sara4j.diffusion.testing.GradientCheck;
+import io.sara4j.diffusion.testing.Parity;
 import io.sara4j.diffusion.testing.RandomWeights;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,21 +28,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ClipTextModelTest extends EngineTestBase {
     static final Path FIXTURE = FixtureTensors.resource("parity/clip_text_tiny");
-
-    /** |actual − expected| ≤ 1e-4 + 1e-4·|expected| everywhere; returns the largest absolute error. */
-    static double assertClose(String what, NDArray actual, NDArray expected) {
-        assertThat(actual.getShape()).as(what + " shape").isEqualTo(expected.getShape());
-        double[] a = Tensors.toDoubles(actual);
-        double[] e = Tensors.toDoubles(expected);
-        double maxAbs = 0;
-        for (int i = 0; i < a.length; i++) {
-            double err = Math.abs(a[i] - e[i]);
-            maxAbs = Math.max(maxAbs, err);
-            assertThat(err).as("%s[%d]: %f vs %f", what, i, a[i], e[i]).isLessThanOrEqualTo(1e-4 + 1e-4 * Math.abs(e[i]));
-        }
-        System.out.printf("parity %s: max abs error %.3g%n", what, maxAbs);
-        return maxAbs;
-    }
 
     /** Expected keys of a CLIPTextModel, written from transformers' naming rules. */
     static Map<String, Shape> expectedKeys(ClipTextConfig c) {
@@ -100,13 +86,13 @@ class ClipTextModelTest extends EngineTestBase {
 
         assertThat(out.hiddenStates()).hasSize(4);
         for (int i = 0; i < 4; i++) {
-            assertClose("hidden_states." + i, out.hiddenStates().get(i), io.get("debug.hidden_states." + i));
+            Parity.assertClose("hidden_states." + i, out.hiddenStates().get(i), io.get("debug.hidden_states." + i));
         }
         assertThat(model.textModel().pooledPositions(ids)).containsExactly(io.get("debug.pooled_index").toLongArray());
-        assertClose("last_hidden_state", out.lastHiddenState(), io.get("out.last_hidden_state"));
-        assertClose("pooler_output", out.pooledOutput(), io.get("out.pooler_output"));
-        assertClose("penultimate_hidden_state", out.penultimateHiddenState(), io.get("out.penultimate_hidden_state"));
-        assertClose("penultimate_final_layer_norm", out.penultimateFinalLayerNorm(),
+        Parity.assertClose("last_hidden_state", out.lastHiddenState(), io.get("out.last_hidden_state"));
+        Parity.assertClose("pooler_output", out.pooledOutput(), io.get("out.pooler_output"));
+        Parity.assertClose("penultimate_hidden_state", out.penultimateHiddenState(), io.get("out.penultimate_hidden_state"));
+        Parity.assertClose("penultimate_final_layer_norm", out.penultimateFinalLayerNorm(),
                 io.get("out.penultimate_final_layer_norm"));
     }
 
@@ -115,9 +101,9 @@ class ClipTextModelTest extends EngineTestBase {
         ClipTextModel model = ClipTextModel.load(FIXTURE, manager, DataType.FLOAT32);
         Map<String, NDArray> io = FixtureTensors.read(FIXTURE.resolve("io.safetensors"), manager);
         ClipTextOutput out = model.forward(io.get("in.input_ids"));
-        assertClose("loaded last_hidden_state", out.lastHiddenState(), io.get("out.last_hidden_state"));
-        assertClose("loaded pooler_output", out.pooledOutput(), io.get("out.pooler_output"));
-        assertClose("loaded penultimate_final_layer_norm", out.penultimateFinalLayerNorm(),
+        Parity.assertClose("loaded last_hidden_state", out.lastHiddenState(), io.get("out.last_hidden_state"));
+        Parity.assertClose("loaded pooler_output", out.pooledOutput(), io.get("out.pooler_output"));
+        Parity.assertClose("loaded penultimate_final_layer_norm", out.penultimateFinalLayerNorm(),
                 io.get("out.penultimate_final_layer_norm"));
     }
 
