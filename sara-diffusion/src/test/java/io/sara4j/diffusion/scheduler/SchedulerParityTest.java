@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -62,6 +63,29 @@ class SchedulerParityTest extends EngineTestBase {
         }
     }
 
+    /**
+     * The recorded sampling loop from {@code loop.initial_sample} · init_noise_sigma: at each step
+     * the model input (where the fixture records it), x̂_0 and x_{t−1} must match diffusers'; step
+     * i draws its fresh noise from {@code noise.apply(i)}.
+     */
+    private void checkLoop(Scheduler s, SafetensorsFile f, IntFunction<NoiseSource> noise) {
+        NDArray outputs = f.load("loop.model_outputs", manager);
+        NDArray scaled = f.contains("loop.scaled_model_input") ? f.load("loop.scaled_model_input", manager) : null;
+        NDArray prev = f.load("loop.prev_sample", manager);
+        NDArray pred = f.load("loop.pred_original_sample", manager);
+        NDArray sample = f.load("loop.initial_sample", manager).mul((float) s.initNoiseSigma());
+        double[] timesteps = s.timesteps();
+        for (int i = 0; i < timesteps.length; i++) {
+            if (scaled != null) {
+                assertClose("loop.scaled_model_input[" + i + "]", s.scaleModelInput(sample, timesteps[i]), scaled.get(i));
+            }
+            StepOutput out = s.step(outputs.get(i), timesteps[i], sample, noise.apply(i));
+            assertClose("loop.pred_original_sample[" + i + "]", out.predOriginalSample(), pred.get(i));
+            assertClose("loop.prev_sample[" + i + "]", out.prevSample(), prev.get(i));
+            sample = out.prevSample();
+        }
+    }
+
     @Test
     void ddpmScaledLinearEpsilon() throws Exception {
         JsonNode d = fixtureDescription("ddpm_scaled_linear_epsilon");
@@ -71,19 +95,8 @@ class SchedulerParityTest extends EngineTestBase {
             checkAddNoiseAndVelocity(s, f, s.noiseSchedule());
             s.setTimesteps(d.at("/calls/set_timesteps").asInt());
             assertSameTimesteps(s.timesteps(), f.load("timesteps", manager));
-
-            NDArray outputs = f.load("loop.model_outputs", manager);
-            NDArray noise = f.load("loop.variance_noise", manager);
-            NDArray prev = f.load("loop.prev_sample", manager);
-            NDArray pred = f.load("loop.pred_original_sample", manager);
-            NDArray sample = f.load("loop.initial_sample", manager).mul((float) s.initNoiseSigma());
-            double[] timesteps = s.timesteps();
-            for (int i = 0; i < timesteps.length; i++) {
-                StepOutput out = s.step(outputs.get(i), timesteps[i], sample, NoiseSource.fixed(noise.get(i)));
-                assertClose("loop.pred_original_sample[" + i + "]", out.predOriginalSample(), pred.get(i));
-                assertClose("loop.prev_sample[" + i + "]", out.prevSample(), prev.get(i));
-                sample = out.prevSample();
-            }
+            NDArray varianceNoise = f.load("loop.variance_noise", manager);
+            checkLoop(s, f, i -> NoiseSource.fixed(varianceNoise.get(i)));
         }
     }
 
@@ -96,18 +109,7 @@ class SchedulerParityTest extends EngineTestBase {
             checkAddNoiseAndVelocity(s, f, s.noiseSchedule());
             s.setTimesteps(d.at("/calls/set_timesteps").asInt());
             assertSameTimesteps(s.timesteps(), f.load("timesteps", manager));
-
-            NDArray outputs = f.load("loop.model_outputs", manager);
-            NDArray prev = f.load("loop.prev_sample", manager);
-            NDArray pred = f.load("loop.pred_original_sample", manager);
-            NDArray sample = f.load("loop.initial_sample", manager).mul((float) s.initNoiseSigma());
-            double[] timesteps = s.timesteps();
-            for (int i = 0; i < timesteps.length; i++) {
-                StepOutput out = s.step(outputs.get(i), timesteps[i], sample);
-                assertClose("loop.pred_original_sample[" + i + "]", out.predOriginalSample(), pred.get(i));
-                assertClose("loop.prev_sample[" + i + "]", out.prevSample(), prev.get(i));
-                sample = out.prevSample();
-            }
+            checkLoop(s, f, i -> NoiseSource.none());
         }
     }
 
@@ -122,20 +124,8 @@ class SchedulerParityTest extends EngineTestBase {
             assertClose("sigmas", s.sigmas(), f.load("sigmas", manager));
             assertClose("init_noise_sigma", new float[] {(float) s.initNoiseSigma()}, f.load("init_noise_sigma", manager));
             checkAddNoiseAndVelocity(s, f, s.noiseSchedule());
-
-            NDArray outputs = f.load("loop.model_outputs", manager);
-            NDArray scaled = f.load("loop.scaled_model_input", manager);
-            NDArray prev = f.load("loop.prev_sample", manager);
-            NDArray pred = f.load("loop.pred_original_sample", manager);
-            NDArray sample = f.load("loop.initial_sample", manager).mul((float) s.initNoiseSigma());
-            double[] timesteps = s.timesteps();
-            for (int i = 0; i < timesteps.length; i++) {
-                assertClose("loop.scaled_model_input[" + i + "]", s.scaleModelInput(sample, timesteps[i]), scaled.get(i));
-                StepOutput out = s.step(outputs.get(i), timesteps[i], sample);
-                assertClose("loop.pred_original_sample[" + i + "]", out.predOriginalSample(), pred.get(i));
-                assertClose("loop.prev_sample[" + i + "]", out.prevSample(), prev.get(i));
-                sample = out.prevSample();
-            }
+            assertThat(f.contains("loop.scaled_model_input")).as("Euler scales the model input").isTrue();
+            checkLoop(s, f, i -> NoiseSource.none());
         }
     }
 }
