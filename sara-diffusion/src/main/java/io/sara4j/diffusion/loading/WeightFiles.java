@@ -150,8 +150,8 @@ public final class WeightFiles {
     public static DataType requireComputeType(DataType type) {
         if (type != DataType.FLOAT32 && type != DataType.FLOAT16 && type != DataType.FLOAT64) {
             throw new IllegalArgumentException("unsupported compute type " + type
-                    + " (supported: FLOAT32, FLOAT16, FLOAT64; bfloat16 weights load into any of them, but DJL's PyTorch"
-                    + " engine holds no BFLOAT16 arrays)");
+                    + " (supported: FLOAT32, FLOAT16, FLOAT64; bfloat16 weights load into any of them,"
+                    + " but DJL's PyTorch engine holds no BFLOAT16 arrays)");
         }
         return type;
     }

@@ -260,7 +260,10 @@ public final class UNet2DConditionModel extends Module {
         return load(config, WeightFiles.find(unetFolder, WeightFiles.DIFFUSERS_BASE, variant), manager, computeType);
     }
 
-    /** Builds a UNet from {@code config} and loads {@code weightsFile} into it, as {@link #load(Path, NDManager, DataType, String)}. */
+    /**
+     * Builds a UNet from {@code config} and loads {@code weightsFile} into it, as
+     * {@link #load(Path, NDManager, DataType, String)}.
+     */
     public static UNet2DConditionModel load(UNet2DConditionConfig config, Path weightsFile, NDManager manager,
             DataType computeType) throws IOException {
         return WeightFiles.load(() -> new UNet2DConditionModel(manager, config), weightsFile, Set.of(), computeType);

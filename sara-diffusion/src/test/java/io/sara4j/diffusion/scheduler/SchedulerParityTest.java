@@ -77,7 +77,8 @@ class SchedulerParityTest extends EngineTestBase {
         double[] timesteps = s.timesteps();
         for (int i = 0; i < timesteps.length; i++) {
             if (scaled != null) {
-                assertClose("loop.scaled_model_input[" + i + "]", s.scaleModelInput(sample, timesteps[i]), scaled.get(i));
+                assertClose("loop.scaled_model_input[" + i + "]", s.scaleModelInput(sample, timesteps[i]),
+                        scaled.get(i));
             }
             StepOutput out = s.step(outputs.get(i), timesteps[i], sample, noise.apply(i));
             assertClose("loop.pred_original_sample[" + i + "]", out.predOriginalSample(), pred.get(i));

@@ -71,7 +71,8 @@ public record Ref64(double[] v, int... shape) {
     /** this + o, of the same shape. */
     public Ref64 add(Ref64 o) {
         if (!Arrays.equals(shape, o.shape)) {
-            throw new IllegalArgumentException("shapes differ: " + Arrays.toString(shape) + " vs " + Arrays.toString(o.shape));
+            throw new IllegalArgumentException("shapes differ: " + Arrays.toString(shape) + " vs "
+                    + Arrays.toString(o.shape));
         }
         double[] out = new double[v.length];
         for (int i = 0; i < out.length; i++) {
@@ -330,7 +331,8 @@ public record Ref64(double[] v, int... shape) {
      * diffusers' {@code Attention} with its key names under {@code prefix} (to_q/to_k/to_v without
      * bias, to_out.0 with bias): hidden (B, L, D), context (B, Lc, Dc) → (B, L, D), scale 1/√d.
      */
-    public static Ref64 diffusersAttention(Map<String, Ref64> p, String prefix, Ref64 hidden, Ref64 context, int heads) {
+    public static Ref64 diffusersAttention(Map<String, Ref64> p, String prefix, Ref64 hidden, Ref64 context,
+            int heads) {
         Ref64 q = linear(hidden, p.get(prefix + "to_q.weight"), null);
         Ref64 k = linear(context, p.get(prefix + "to_k.weight"), null);
         Ref64 v = linear(context, p.get(prefix + "to_v.weight"), null);

@@ -99,7 +99,8 @@ class ClipTextConfigTest {
             ClipTextConfig.parse(SD21, "sd21"),
             ClipTextConfig.parse("{}", "defaults"),
             ClipTextConfig.read(ClipTextModelTest.FIXTURE.resolve("config.json")),
-            ClipTextConfig.parse("{\"layer_norm_eps\": 1.2345e-7, \"eos_token_id\": 7, \"hidden_act\": \"gelu_new\"}", "odd"),
+            ClipTextConfig.parse("{\"layer_norm_eps\": 1.2345e-7, \"eos_token_id\": 7,"
+                    + " \"hidden_act\": \"gelu_new\"}", "odd"),
         };
         for (ClipTextConfig c : configs) {
             String json = c.toJson();

@@ -91,7 +91,8 @@ class ClipTextModelTest extends EngineTestBase {
         assertThat(model.textModel().pooledPositions(ids)).containsExactly(io.get("debug.pooled_index").toLongArray());
         Parity.assertClose("last_hidden_state", out.lastHiddenState(), io.get("out.last_hidden_state"));
         Parity.assertClose("pooler_output", out.pooledOutput(), io.get("out.pooler_output"));
-        Parity.assertClose("penultimate_hidden_state", out.penultimateHiddenState(), io.get("out.penultimate_hidden_state"));
+        Parity.assertClose("penultimate_hidden_state", out.penultimateHiddenState(),
+                io.get("out.penultimate_hidden_state"));
         Parity.assertClose("penultimate_final_layer_norm", out.penultimateFinalLayerNorm(),
                 io.get("out.penultimate_final_layer_norm"));
     }

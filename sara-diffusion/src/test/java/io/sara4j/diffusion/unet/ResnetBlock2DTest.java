@@ -18,7 +18,8 @@ class ResnetBlock2DTest extends EngineTestBase {
             double outputScaleFactor) {
         Ref64 h = Ref64.groupNorm(x, groups, p.get(prefix + "norm1.weight"), p.get(prefix + "norm1.bias"), eps);
         h = Ref64.conv2d(h.map(Ref64::silu), p.get(prefix + "conv1.weight"), p.get(prefix + "conv1.bias"), 1, 1, 1);
-        Ref64 t = Ref64.linear(temb.map(Ref64::silu), p.get(prefix + "time_emb_proj.weight"), p.get(prefix + "time_emb_proj.bias"));
+        Ref64 t = Ref64.linear(temb.map(Ref64::silu), p.get(prefix + "time_emb_proj.weight"),
+                p.get(prefix + "time_emb_proj.bias"));
         h = Ref64.addPerChannel(h, t);
         h = Ref64.groupNorm(h, groups, p.get(prefix + "norm2.weight"), p.get(prefix + "norm2.bias"), eps);
         h = Ref64.conv2d(h.map(Ref64::silu), p.get(prefix + "conv2.weight"), p.get(prefix + "conv2.bias"), 1, 1, 1);

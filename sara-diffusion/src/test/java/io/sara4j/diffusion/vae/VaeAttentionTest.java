@@ -9,7 +9,6 @@ import io.sara4j.core.nn.Engines;
 import io.sara4j.core.testing.Tensors;
 import io.sara4j.diffusion.testing.RandomWeights;
 import io.sara4j.diffusion.testing.Ref64;
-import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
