@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import java.io.IOException;
@@ -16,7 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads a diffusers/transformers {@code config.json} into its immutable config record.
+ * Reads a diffusers/transformers {@code config.json} into its immutable config record, and writes
+ * one back ({@link #write}).
  *
  * <p>Keys the record does not bind are logged and skipped, never fatal: the libraries add fields
  * over time, and keys starting with {@code _} ({@code _class_name}, {@code _diffusers_version},
@@ -25,6 +27,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ConfigJson {
     private static final Logger LOG = LoggerFactory.getLogger(ConfigJson.class);
+    private static final ObjectWriter WRITER = new ObjectMapper().writerWithDefaultPrettyPrinter();
 
     private ConfigJson() {}
 
@@ -59,6 +62,18 @@ public final class ConfigJson {
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(source + ": not a valid " + type.getSimpleName() + " config: "
                     + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * {@code config} (a record with {@code @JsonProperty} components, a map or a JSON tree) as the
+     * indented JSON text of a {@code config.json}, ending in a newline as the libraries write it.
+     */
+    public static String write(Object config) {
+        try {
+            return WRITER.writeValueAsString(config) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write " + config.getClass().getSimpleName() + " as JSON", e);
         }
     }
 

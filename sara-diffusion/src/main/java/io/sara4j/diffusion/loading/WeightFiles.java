@@ -1,12 +1,10 @@
 package io.sara4j.diffusion.loading;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import io.sara4j.core.io.SafetensorsFile;
+import io.sara4j.core.io.AtomicFiles;
+import io.sara4j.core.io.SafetensorsWriter;
+import io.sara4j.core.io.StateDictLoader;
 import io.sara4j.core.nn.Module;
-import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.nn.StateDictMismatchException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,12 +14,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds the weights file of a diffusers/transformers component folder and loads it strictly.
+ * The weights of a diffusers/transformers component folder ({@code unet/}, {@code vae/},
+ * {@code text_encoder/}): finds the file, loads it strictly into a model (through core's
+ * {@link StateDictLoader}, the one loader of every model), and writes model folders back.
  *
  * <p>The libraries name it {@code <base>.safetensors} ({@code diffusion_pytorch_model} for diffusers
  * models, {@code model} for transformers models), with optional variants such as
@@ -37,6 +38,8 @@ public final class WeightFiles {
     public static final String DIFFUSERS_BASE = "diffusion_pytorch_model";
     /** transformers' weights base name (text_encoder/). */
     public static final String TRANSFORMERS_BASE = "model";
+    /** The config file of every model folder. */
+    public static final String CONFIG_NAME = "config.json";
 
     private WeightFiles() {}
 
@@ -102,51 +105,41 @@ public final class WeightFiles {
     }
 
     /**
-     * Copies every tensor of {@code file} into {@code module}'s parameters by key, strictly: the
-     * key sets must be equal (apart from {@code ignoredKeys}, tensors the file may hold that carry
-     * no weights) and every shape must match. Everything is checked from the header before
-     * anything is read, so a failed load leaves the module unchanged; then tensors are read and
-     * copied one at a time (peak memory: the model plus one tensor), converted to each
-     * parameter's data type.
+     * Builds a model, converts it to {@code computeType} and loads {@code weightsFile} into it with
+     * core's strict streaming loader ({@link StateDictLoader}): the key sets must be equal (apart
+     * from {@code ignoredKeys}, tensors the file may hold that carry no weights) and every shape
+     * must match, all checked from the header before any tensor is read; tensors are then read one
+     * at a time (peak memory: the model plus one tensor), converted to the compute type. The compute
+     * type is checked before the model is built.
      *
-     * @param manager parent of the scratch scope the tensors pass through
+     * @param model builds the model with fresh weights (its constructor)
+     * @param computeType FLOAT32, FLOAT16 or FLOAT64 (see {@link #requireComputeType})
      * @throws StateDictMismatchException naming the file and listing every missing key, unexpected
      *     key and shape mismatch
      */
-    public static void loadStrict(Module module, Path file, Set<String> ignoredKeys, NDManager manager)
-            throws IOException {
-        Map<String, Parameter> own = module.namedParameters();
-        try (SafetensorsFile weights = SafetensorsFile.open(file)) {
-            List<String> missing = new ArrayList<>();
-            List<String> unexpected = new ArrayList<>();
-            List<String> mismatched = new ArrayList<>();
-            for (Map.Entry<String, Parameter> e : own.entrySet()) {
-                if (!weights.contains(e.getKey())) {
-                    missing.add(e.getKey());
-                    continue;
-                }
-                Shape found = new Shape(weights.info(e.getKey()).shape());
-                if (!found.equals(e.getValue().shape())) {
-                    mismatched.add(e.getKey() + ": expected " + e.getValue().shape() + ", found " + found);
-                }
-            }
-            for (String name : weights.names()) {
-                if (!own.containsKey(name) && !ignoredKeys.contains(name)) {
-                    unexpected.add(name);
-                }
-            }
-            if (!missing.isEmpty() || !unexpected.isEmpty() || !mismatched.isEmpty()) {
-                throw new StateDictMismatchException(file.toString(), module.getClass().getSimpleName(), missing,
-                        unexpected, mismatched);
-            }
-            try (NDManager scratch = manager.newSubManager()) {
-                for (Map.Entry<String, Parameter> e : own.entrySet()) {
-                    try (NDArray tensor = weights.load(e.getKey(), scratch)) {
-                        e.getValue().copyFrom(tensor);
-                    }
-                }
-            }
-        }
+    public static <M extends Module> M load(Supplier<M> model, Path weightsFile, Set<String> ignoredKeys,
+            DataType computeType) throws IOException {
+        requireComputeType(computeType);
+        M built = model.get();
+        built.convertTo(computeType);
+        StateDictLoader.loadStrict(built, weightsFile, ignoredKeys);
+        LOG.info("loaded {} ({} parameters, {}) from {}", built.getClass().getSimpleName(), built.parameterCount(),
+                computeType, weightsFile);
+        return built;
+    }
+
+    /**
+     * Writes {@code model} as a component folder the Python libraries load: {@code config.json}
+     * ({@code configJson}) and {@code <base>.safetensors} (parameters in their stored type, metadata
+     * {@code format: pt} as {@code save_pretrained} writes). Creates the folder if needed; each file
+     * appears atomically.
+     *
+     * @param base {@link #DIFFUSERS_BASE} or {@link #TRANSFORMERS_BASE}
+     */
+    public static void save(Path folder, String base, Module model, String configJson) throws IOException {
+        Files.createDirectories(folder);
+        SafetensorsWriter.write(folder.resolve(base + ".safetensors"), model.stateDict(), Map.of("format", "pt"));
+        AtomicFiles.writeString(folder.resolve(CONFIG_NAME), configJson);
     }
 
     /**
@@ -157,7 +150,8 @@ public final class WeightFiles {
     public static DataType requireComputeType(DataType type) {
         if (type != DataType.FLOAT32 && type != DataType.FLOAT16 && type != DataType.FLOAT64) {
             throw new IllegalArgumentException("unsupported compute type " + type
-                    + " (supported: FLOAT32, FLOAT16, FLOAT64; bfloat16 weights load into any of them)");
+                    + " (supported: FLOAT32, FLOAT16, FLOAT64; bfloat16 weights load into any of them,"
+                    + " but DJL's PyTorch engine holds no BFLOAT16 arrays)");
         }
         return type;
     }

@@ -9,6 +9,7 @@ import io.sara4j.diffusion.scheduler.SchedulerConfig;
 import io.sara4j.diffusion.text.ClipTextConfig;
 import io.sara4j.diffusion.text.ClipTextModel;
 import io.sara4j.diffusion.text.ClipTokenizer;
+import io.sara4j.diffusion.unet.UNet2DConditionConfig;
 import io.sara4j.diffusion.unet.UNet2DConditionModel;
 import io.sara4j.diffusion.vae.AutoencoderKL;
 import io.sara4j.diffusion.vae.AutoencoderKLConfig;
@@ -199,7 +200,7 @@ public final class DiffusersFolder {
 
     private static List<String> requiredFiles(String component) {
         return switch (component) {
-            case UNET, VAE, TEXT_ENCODER -> List.of("config.json");
+            case UNET, VAE, TEXT_ENCODER -> List.of(WeightFiles.CONFIG_NAME);
             case TOKENIZER -> List.of("vocab.json", "merges.txt");
             case SCHEDULER -> List.of("scheduler_config.json");
             default -> List.of();
@@ -294,7 +295,8 @@ public final class DiffusersFolder {
      * {@code computeType} (FLOAT32, FLOAT16 or FLOAT64; stored weights of any float type are converted).
      */
     public UNet2DConditionModel loadUnet(NDManager manager, DataType computeType) throws IOException {
-        return UNet2DConditionModel.load(unetDir(), manager, computeType, variant);
+        UNet2DConditionConfig config = UNet2DConditionConfig.read(unetDir().resolve(WeightFiles.CONFIG_NAME));
+        return UNet2DConditionModel.load(config, weightsFile(UNET), manager, computeType);
     }
 
     /** The CLIP tokenizer from {@code tokenizer/}. */
@@ -321,7 +323,7 @@ public final class DiffusersFolder {
      * FLOAT16 or FLOAT64; stored weights of any float type are converted).
      */
     public ClipTextModel loadTextEncoder(NDManager manager, DataType computeType) throws IOException {
-        ClipTextConfig config = ClipTextConfig.read(textEncoderDir().resolve("config.json"));
+        ClipTextConfig config = ClipTextConfig.read(textEncoderDir().resolve(WeightFiles.CONFIG_NAME));
         return ClipTextModel.load(config, weightsFile(TEXT_ENCODER), manager, computeType);
     }
 
@@ -338,7 +340,7 @@ public final class DiffusersFolder {
      */
     public AutoencoderKL loadVae(NDManager manager, DataType computeType) throws IOException {
         requireVae();
-        AutoencoderKLConfig config = AutoencoderKLConfig.read(vaeDir().resolve("config.json"));
+        AutoencoderKLConfig config = AutoencoderKLConfig.read(vaeDir().resolve(WeightFiles.CONFIG_NAME));
         return AutoencoderKL.load(config, weightsFile(VAE), manager, computeType);
     }
 

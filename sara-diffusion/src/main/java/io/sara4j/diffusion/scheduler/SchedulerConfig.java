@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sara4j.diffusion.loading.ConfigJson;
 import java.io.IOException;
 import java.lang.reflect.RecordComponent;
 import java.nio.charset.StandardCharsets;
@@ -163,6 +164,14 @@ public record SchedulerConfig(
     /** Parses the text of a {@code scheduler_config.json}; absent keys take diffusers' defaults. */
     public static SchedulerConfig fromJson(String json) {
         return parse(json, "scheduler config");
+    }
+
+    /**
+     * This configuration as the text of a {@code scheduler_config.json}: every bound key, absent
+     * values as null, so that {@link #fromJson} gives an equal record back.
+     */
+    public String toJson() {
+        return ConfigJson.write(this);
     }
 
     /** The spacing the file gives, or {@code classDefault} when it gives none. */

@@ -6,7 +6,9 @@ import io.sara4j.core.nn.Activations;
 import io.sara4j.diffusion.loading.ConfigJson;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code config.json} of a transformers {@code CLIPTextModel} (the {@code text_encoder/} of a
@@ -140,6 +142,31 @@ public record ClipTextConfig(
     /** Parses a JSON string; {@code source} names it in errors. */
     public static ClipTextConfig parse(String json, String source) {
         return ConfigJson.parse(json, ClipTextConfig.class, source);
+    }
+
+    /**
+     * This configuration as the text of a transformers {@code config.json} (with
+     * {@code architectures} and {@code model_type} as {@code save_pretrained} writes them), so that
+     * {@link #parse} gives an equal record back.
+     */
+    public String toJson() {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("architectures", List.of("CLIPTextModel"));
+        json.put("model_type", "clip_text_model");
+        json.put("vocab_size", vocabSize);
+        json.put("hidden_size", hiddenSize);
+        json.put("intermediate_size", intermediateSize);
+        json.put("projection_dim", projectionDim);
+        json.put("num_hidden_layers", numHiddenLayers);
+        json.put("num_attention_heads", numAttentionHeads);
+        json.put("max_position_embeddings", maxPositionEmbeddings);
+        json.put("hidden_act", hiddenAct);
+        json.put("layer_norm_eps", layerNormEps);
+        json.put("attention_dropout", attentionDropout);
+        json.put("pad_token_id", padTokenId);
+        json.put("bos_token_id", bosTokenId);
+        json.put("eos_token_id", eosTokenId);
+        return ConfigJson.write(json);
     }
 
     /** Width of one attention head, D / heads. */

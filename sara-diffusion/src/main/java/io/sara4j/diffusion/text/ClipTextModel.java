@@ -48,18 +48,25 @@ public final class ClipTextModel extends Module {
      * @throws IllegalArgumentException naming the file and every key or shape problem
      */
     public static ClipTextModel load(Path folder, NDManager manager, DataType computeType) throws IOException {
-        ClipTextConfig config = ClipTextConfig.read(folder.resolve("config.json"));
+        ClipTextConfig config = ClipTextConfig.read(folder.resolve(WeightFiles.CONFIG_NAME));
         return load(config, WeightFiles.find(folder, WeightFiles.TRANSFORMERS_BASE, null), manager, computeType);
     }
 
     /** Builds a model from {@code config} and loads {@code weightsFile} into it, as {@link #load(Path, NDManager, DataType)}. */
     public static ClipTextModel load(ClipTextConfig config, Path weightsFile, NDManager manager, DataType computeType)
             throws IOException {
-        WeightFiles.requireComputeType(computeType);
-        ClipTextModel model = new ClipTextModel(manager, config);
-        model.convertTo(computeType);
-        WeightFiles.loadStrict(model, weightsFile, Set.of(POSITION_IDS_KEY), manager);
-        return model;
+        return WeightFiles.load(() -> new ClipTextModel(manager, config), weightsFile, Set.of(POSITION_IDS_KEY),
+                computeType);
+    }
+
+    /**
+     * Writes this model as a transformers {@code text_encoder/} folder ({@code config.json} and
+     * {@code model.safetensors}, parameters in their stored type, no {@code position_ids} buffer),
+     * creating the folder if needed; each file appears atomically. {@link #load(Path, NDManager, DataType)}
+     * and transformers' {@code CLIPTextModel.from_pretrained} read it back.
+     */
+    public void save(Path folder) throws IOException {
+        WeightFiles.save(folder, WeightFiles.TRANSFORMERS_BASE, this, config.toJson());
     }
 
     /** The configuration this model was built from. */

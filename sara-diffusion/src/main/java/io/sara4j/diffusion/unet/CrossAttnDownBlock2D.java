@@ -53,12 +53,7 @@ public final class CrossAttnDownBlock2D extends UNetDownBlock {
             hiddenStates = attentions.get(i).forward(hiddenStates, encoderHiddenStates);  // (B, out, H, W)
             outputStates.add(hiddenStates);
         }
-        if (downsamplers != null) {
-            for (Downsample2D downsampler : downsamplers) {
-                hiddenStates = downsampler.forward(hiddenStates);                         // (B, out, H/2, W/2)
-            }
-            outputStates.add(hiddenStates);
-        }
+        hiddenStates = downsample(downsamplers, hiddenStates, outputStates);   // (B, out, H/2, W/2) with downsamplers
         return new Output(hiddenStates, outputStates);
     }
 

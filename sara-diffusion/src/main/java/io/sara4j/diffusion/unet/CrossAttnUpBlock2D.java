@@ -36,9 +36,8 @@ public final class CrossAttnUpBlock2D extends UNetUpBlock {
         this.attentions = registerModule("attentions", new ModuleList<>());
         this.resnets = registerModule("resnets", new ModuleList<>());
         for (int i = 0; i < numLayers; i++) {
-            int skipChannels = i == numLayers - 1 ? inChannels : outChannels;
-            int resnetIn = i == 0 ? prevOutputChannels : outChannels;
-            resnets.add(new ResnetBlock2D(manager, resnetIn + skipChannels, outChannels, tembChannels,
+            int resnetIn = resnetInChannels(i, numLayers, inChannels, prevOutputChannels, outChannels);
+            resnets.add(new ResnetBlock2D(manager, resnetIn, outChannels, tembChannels,
                     resnetGroups, resnetEps, dropout, act, 1f));
             attentions.add(new Transformer2DModel(manager, heads, outChannels / heads, outChannels, transformerLayers,
                     crossAttentionDim, resnetGroups, useLinearProjection, onlyCrossAttention, upcastAttention));
@@ -61,12 +60,7 @@ public final class CrossAttnUpBlock2D extends UNetUpBlock {
             hiddenStates = resnets.get(i).forward(hiddenStates, temb);                   // (B, out, H, W)
             hiddenStates = attentions.get(i).forward(hiddenStates, encoderHiddenStates); // (B, out, H, W)
         }
-        if (upsamplers != null) {
-            for (Upsample2D upsampler : upsamplers) {
-                hiddenStates = upsampler.forward(hiddenStates, upsampleSize);            // (B, out, 2H, 2W)
-            }
-        }
-        return hiddenStates;
+        return upsample(upsamplers, hiddenStates, upsampleSize);                // (B, out, 2H, 2W) with upsamplers
     }
 
     @Override

@@ -44,12 +44,7 @@ public final class DownBlock2D extends UNetDownBlock {
             hiddenStates = resnet.forward(hiddenStates, temb);         // (B, out, H, W)
             outputStates.add(hiddenStates);
         }
-        if (downsamplers != null) {
-            for (Downsample2D downsampler : downsamplers) {
-                hiddenStates = downsampler.forward(hiddenStates);      // (B, out, H/2, W/2)
-            }
-            outputStates.add(hiddenStates);
-        }
+        hiddenStates = downsample(downsamplers, hiddenStates, outputStates);   // (B, out, H/2, W/2) with downsamplers
         return new Output(hiddenStates, outputStates);
     }
 

@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sara4j.core.nn.Activations;
+import io.sara4j.diffusion.loading.ConfigJson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -317,11 +318,7 @@ public record UNet2DConditionConfig(
         o.put("time_embedding_dim", timeEmbeddingDim);
         o.put("conv_in_kernel", convInKernel);
         o.put("conv_out_kernel", convOutKernel);
-        try {
-            return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(o);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise a UNet config", e);
-        }
+        return ConfigJson.write(o);
     }
 
     /**

@@ -4,26 +4,19 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.sara4j.core.io.AtomicFiles;
-import io.sara4j.core.io.SafetensorsFile;
-import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.nn.Activations;
 import io.sara4j.core.nn.Conv2d;
 import io.sara4j.core.nn.GroupNorm;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.ModuleList;
-import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.nn.StateDictMismatchException;
+import io.sara4j.diffusion.loading.WeightFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * diffusers {@code UNet2DConditionModel}, the Stable Diffusion 1.x/2.x denoiser: predicts the noise
@@ -47,14 +40,6 @@ import org.slf4j.LoggerFactory;
  * {@link #save}.
  */
 public final class UNet2DConditionModel extends Module {
-    /** The weights file diffusers writes. */
-    public static final String WEIGHTS_NAME = "diffusion_pytorch_model.safetensors";
-    /** The config file diffusers writes. */
-    public static final String CONFIG_NAME = "config.json";
-
-    private static final Logger LOG = LoggerFactory.getLogger(UNet2DConditionModel.class);
-    private static final Set<DataType> COMPUTE_TYPES = Set.of(DataType.FLOAT32, DataType.FLOAT16, DataType.FLOAT64);
-
     private final UNet2DConditionConfig config;
     private final Activations act;
     private final Conv2d convIn;
@@ -242,7 +227,7 @@ public final class UNet2DConditionModel extends Module {
 
     /**
      * Loads a diffusers UNet folder: {@code config.json} and {@code diffusion_pytorch_model.safetensors},
-     * or, when only that exists, the {@code fp16} variant {@code diffusion_pytorch_model.fp16.safetensors}.
+     * or, when only one variant such as {@code diffusion_pytorch_model.fp16.safetensors} exists, that one.
      *
      * @see #load(Path, NDManager, DataType, String)
      */
@@ -256,99 +241,32 @@ public final class UNet2DConditionModel extends Module {
      * file with its exact shape and the file must hold nothing else; otherwise a
      * {@link StateDictMismatchException} naming the file lists every missing key, unexpected key and
      * shape mismatch, and no weight is read. Tensors are read one at a time and converted to
-     * {@code computeType}, so loading holds the model plus one tensor, not two models.
+     * {@code computeType}, so loading holds the model plus one tensor, not two models
+     * ({@link WeightFiles#load}, the loader of every model).
      *
-     * @param variant {@code null} for the default weights file (or the fp16 one when it is the only
-     *     file), or a diffusers variant name such as {@code "fp16"} for
+     * @param variant {@code null} for the default weights file (or the one variant present when it
+     *     is the only file), or a diffusers variant name such as {@code "fp16"} for
      *     {@code diffusion_pytorch_model.<variant>.safetensors}
      * @param computeType FLOAT32, FLOAT16 or FLOAT64: the type the parameters are stored and used in
      */
     public static UNet2DConditionModel load(Path unetFolder, NDManager manager, DataType computeType, String variant)
             throws IOException {
-        if (!COMPUTE_TYPES.contains(computeType)) {
-            throw new IllegalArgumentException("unsupported compute type " + computeType
-                    + " (supported: FLOAT32, FLOAT16, FLOAT64; DJL's PyTorch engine holds no BFLOAT16 arrays)");
-        }
-        Path configFile = unetFolder.resolve(CONFIG_NAME);
+        WeightFiles.requireComputeType(computeType);
+        Path configFile = unetFolder.resolve(WeightFiles.CONFIG_NAME);
         if (!Files.isRegularFile(configFile)) {
-            throw new IllegalArgumentException("no " + CONFIG_NAME + " in UNet folder " + unetFolder);
+            throw new IllegalArgumentException("no " + WeightFiles.CONFIG_NAME + " in UNet folder " + unetFolder);
         }
         UNet2DConditionConfig config = UNet2DConditionConfig.read(configFile);
-        Path weights = weightsFile(unetFolder, variant);
-        UNet2DConditionModel model = new UNet2DConditionModel(manager, config);
-        model.convertTo(computeType);
-        try (SafetensorsFile file = SafetensorsFile.open(weights)) {
-            checkKeysAndShapes(model, file);
-            for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
-                NDArray values = file.load(e.getKey(), manager, computeType);
-                try {
-                    e.getValue().copyFrom(values);
-                } finally {
-                    values.close(); // the parameter holds its own copy
-                }
-            }
-        }
-        LOG.info("loaded UNet ({} parameters, {}) from {}", model.parameterCount(), computeType, weights);
-        return model;
-    }
-
-    /** The weights file of {@code folder} for {@code variant}, or an error saying what was looked for. */
-    private static Path weightsFile(Path folder, String variant) {
-        String variantName = "diffusion_pytorch_model." + (variant == null ? "fp16" : variant) + ".safetensors";
-        Path main = folder.resolve(WEIGHTS_NAME);
-        Path variantFile = folder.resolve(variantName);
-        if (variant != null) {
-            if (Files.isRegularFile(variantFile)) {
-                return variantFile;
-            }
-            throw new IllegalArgumentException("no " + variantName + " (variant \"" + variant + "\") in UNet folder "
-                    + folder + missingWeightsHint(folder));
-        }
-        if (Files.isRegularFile(main)) {
-            return main;
-        }
-        if (Files.isRegularFile(variantFile)) {
-            LOG.info("{} has only the fp16 variant of the UNet weights; loading {}", folder, variantName);
-            return variantFile;
-        }
-        throw new IllegalArgumentException("no " + WEIGHTS_NAME + " or " + variantName + " in UNet folder " + folder
-                + missingWeightsHint(folder));
-    }
-
-    private static String missingWeightsHint(Path folder) {
-        if (Files.isRegularFile(folder.resolve("diffusion_pytorch_model.bin"))) {
-            return " (found diffusion_pytorch_model.bin: pickle checkpoints are never read; convert it to safetensors)";
-        }
-        if (Files.isRegularFile(folder.resolve(WEIGHTS_NAME + ".index.json"))) {
-            return " (found a sharded checkpoint index: sharded UNet weights are not supported)";
-        }
-        return "";
+        return load(config, WeightFiles.find(unetFolder, WeightFiles.DIFFUSERS_BASE, variant), manager, computeType);
     }
 
     /**
-     * Compares the file's header with the model both ways before any data is read: the same
-     * three lists, and the same exception, as {@link Module#loadStateDict} in strict mode.
+     * Builds a UNet from {@code config} and loads {@code weightsFile} into it, as
+     * {@link #load(Path, NDManager, DataType, String)}.
      */
-    private static void checkKeysAndShapes(UNet2DConditionModel model, SafetensorsFile file) {
-        Map<String, Parameter> own = model.namedParameters();
-        List<String> missing = new ArrayList<>();
-        List<String> mismatched = new ArrayList<>();
-        for (Map.Entry<String, Parameter> e : own.entrySet()) {
-            if (!file.contains(e.getKey())) {
-                missing.add(e.getKey());
-            } else {
-                Shape found = file.info(e.getKey()).djlShape();
-                if (!found.equals(e.getValue().shape())) {
-                    mismatched.add(e.getKey() + ": expected " + e.getValue().shape() + ", found " + found);
-                }
-            }
-        }
-        Set<String> unexpected = new LinkedHashSet<>(file.names());
-        unexpected.removeAll(own.keySet());
-        if (!missing.isEmpty() || !unexpected.isEmpty() || !mismatched.isEmpty()) {
-            throw new StateDictMismatchException(file.path().toString(), model.getClass().getSimpleName(),
-                    missing, List.copyOf(unexpected), mismatched);
-        }
+    public static UNet2DConditionModel load(UNet2DConditionConfig config, Path weightsFile, NDManager manager,
+            DataType computeType) throws IOException {
+        return WeightFiles.load(() -> new UNet2DConditionModel(manager, config), weightsFile, Set.of(), computeType);
     }
 
     /**
@@ -357,9 +275,7 @@ public final class UNet2DConditionModel extends Module {
      * folder if needed; each file appears atomically.
      */
     public void save(Path unetFolder) throws IOException {
-        Files.createDirectories(unetFolder);
-        SafetensorsWriter.write(unetFolder.resolve(WEIGHTS_NAME), stateDict(), Map.of("format", "pt"));
-        AtomicFiles.writeString(unetFolder.resolve(CONFIG_NAME), config.toJson());
+        WeightFiles.save(unetFolder, WeightFiles.DIFFUSERS_BASE, this, config.toJson());
     }
 
     /** The configuration this model was built from. */

@@ -2,6 +2,7 @@ package io.sara4j.diffusion.unet;
 
 import ai.djl.ndarray.NDArray;
 import io.sara4j.core.nn.Module;
+import io.sara4j.core.nn.ModuleList;
 import java.util.List;
 
 /**
@@ -33,4 +34,23 @@ public abstract sealed class UNetDownBlock extends Module permits CrossAttnDownB
 
     /** Number of skip connections {@link #forward} returns. */
     public abstract int numOutputStates();
+
+    /**
+     * The end of every down block's forward: the downsamplers, if the block has them, and their
+     * output kept as one more skip connection after the resnets' (diffusers'
+     * {@code output_states += (hidden_states,)}).
+     *
+     * @param downsamplers the block's one-element {@code downsamplers} list, or {@code null}
+     * @return the hidden states after downsampling, (B, C, H/2, W/2), or unchanged without downsamplers
+     */
+    static NDArray downsample(ModuleList<Downsample2D> downsamplers, NDArray hiddenStates, List<NDArray> outputStates) {
+        if (downsamplers == null) {
+            return hiddenStates;
+        }
+        for (Downsample2D downsampler : downsamplers) {
+            hiddenStates = downsampler.forward(hiddenStates);                  // (B, C, H/2, W/2)
+        }
+        outputStates.add(hiddenStates);
+        return hiddenStates;
+    }
 }

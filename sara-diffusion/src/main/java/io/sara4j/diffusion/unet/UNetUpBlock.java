@@ -3,6 +3,7 @@ package io.sara4j.diffusion.unet;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.nn.Module;
+import io.sara4j.core.nn.ModuleList;
 import java.util.List;
 
 /**
@@ -26,6 +27,35 @@ public abstract sealed class UNetUpBlock extends Module permits CrossAttnUpBlock
 
     /** Number of resnets, hence of skip connections consumed. */
     public abstract int numResnets();
+
+    /**
+     * Input width of resnet {@code i} of {@code numLayers} (diffusers' {@code resnet_in_channels +
+     * res_skip_channels}): the hidden states it receives, {@code prevOutputChannels} (the block
+     * below) for the first resnet and {@code outChannels} after it, plus the skip it consumes,
+     * {@code inChannels} (the next-finer level's width: that skip came from the previous level's
+     * downsampler or first resnet) for the last resnet and {@code outChannels} for the others.
+     */
+    static int resnetInChannels(int i, int numLayers, int inChannels, int prevOutputChannels, int outChannels) {
+        int hidden = i == 0 ? prevOutputChannels : outChannels;
+        int skip = i == numLayers - 1 ? inChannels : outChannels;
+        return hidden + skip;
+    }
+
+    /**
+     * The end of every up block's forward: the upsamplers, if the block has them.
+     *
+     * @param upsamplers the block's one-element {@code upsamplers} list, or {@code null}
+     * @param upsampleSize (H_out, W_out), or {@code null} for 2×
+     */
+    static NDArray upsample(ModuleList<Upsample2D> upsamplers, NDArray hiddenStates, Shape upsampleSize) {
+        if (upsamplers == null) {
+            return hiddenStates;
+        }
+        for (Upsample2D upsampler : upsamplers) {
+            hiddenStates = upsampler.forward(hiddenStates, upsampleSize);      // (B, C, 2H, 2W)
+        }
+        return hiddenStates;
+    }
 
     /** Concatenates the skip connection {@code skip} to {@code hiddenStates} along channels, in diffusers' order. */
     static NDArray concatSkip(NDArray hiddenStates, NDArray skip) {

@@ -12,9 +12,10 @@ import java.util.List;
  * to the hidden states along channels (hidden first) and the resnet maps the sum of widths to
  * {@code out}; then an optional nearest-2× + 3×3 convolution upsampler.
  *
- * <p>Channel bookkeeping (n = numLayers): resnet i reads (i = 0 ? prev : out) + (i = n−1 ? in : out)
- * channels, where {@code in} is the width of the next-finer level (the skip coming from the
- * previous level's downsampler or first resnet) and {@code prev} the width of the block below.
+ * <p>Channel bookkeeping (n = numLayers, {@link UNetUpBlock#resnetInChannels}): resnet i reads
+ * (i = 0 ? prev : out) + (i = n−1 ? in : out) channels, where {@code in} is the width of the
+ * next-finer level (the skip coming from the previous level's downsampler or first resnet) and
+ * {@code prev} the width of the block below.
  *
  * <p>Shapes: (B, prev, H, W) and n skips → (B, out, 2H, 2W) with the upsampler, (B, out, H, W)
  * without. Keys: {@code resnets.N}, {@code upsamplers.0.conv}.
@@ -32,9 +33,8 @@ public final class UpBlock2D extends UNetUpBlock {
             int numLayers, float resnetEps, int resnetGroups, float dropout, Activations act, boolean addUpsample) {
         this.resnets = registerModule("resnets", new ModuleList<>());
         for (int i = 0; i < numLayers; i++) {
-            int skipChannels = i == numLayers - 1 ? inChannels : outChannels;
-            int resnetIn = i == 0 ? prevOutputChannels : outChannels;
-            resnets.add(new ResnetBlock2D(manager, resnetIn + skipChannels, outChannels, tembChannels,
+            int resnetIn = resnetInChannels(i, numLayers, inChannels, prevOutputChannels, outChannels);
+            resnets.add(new ResnetBlock2D(manager, resnetIn, outChannels, tembChannels,
                     resnetGroups, resnetEps, dropout, act, 1f));
         }
         // A list holding one upsampler: the key reads `upsamplers.0.conv`.
@@ -54,12 +54,7 @@ public final class UpBlock2D extends UNetUpBlock {
             hiddenStates = concatSkip(hiddenStates, skip);                     // (B, C + C_skip, H, W)
             hiddenStates = resnet.forward(hiddenStates, temb);                 // (B, out, H, W)
         }
-        if (upsamplers != null) {
-            for (Upsample2D upsampler : upsamplers) {
-                hiddenStates = upsampler.forward(hiddenStates, upsampleSize);  // (B, out, 2H, 2W)
-            }
-        }
-        return hiddenStates;
+        return upsample(upsamplers, hiddenStates, upsampleSize);                // (B, out, 2H, 2W) with upsamplers
     }
 
     @Override

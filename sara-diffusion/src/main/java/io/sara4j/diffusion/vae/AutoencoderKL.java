@@ -84,7 +84,7 @@ public final class AutoencoderKL extends Module {
      *     pre-0.14 attention names if the checkpoint uses them
      */
     public static AutoencoderKL load(Path vaeFolder, NDManager manager, DataType computeType) throws IOException {
-        AutoencoderKLConfig config = AutoencoderKLConfig.read(vaeFolder.resolve("config.json"));
+        AutoencoderKLConfig config = AutoencoderKLConfig.read(vaeFolder.resolve(WeightFiles.CONFIG_NAME));
         return load(config, WeightFiles.find(vaeFolder, WeightFiles.DIFFUSERS_BASE, null), manager, computeType);
     }
 
@@ -93,10 +93,17 @@ public final class AutoencoderKL extends Module {
             DataType computeType) throws IOException {
         WeightFiles.requireComputeType(computeType);
         rejectLegacyAttentionNames(weightsFile);
-        AutoencoderKL vae = new AutoencoderKL(manager, config);
-        vae.convertTo(computeType);
-        WeightFiles.loadStrict(vae, weightsFile, Set.of(), manager);
-        return vae;
+        return WeightFiles.load(() -> new AutoencoderKL(manager, config), weightsFile, Set.of(), computeType);
+    }
+
+    /**
+     * Writes this VAE as a diffusers {@code vae/} folder ({@code config.json} and
+     * {@code diffusion_pytorch_model.safetensors}, parameters in their stored type), creating the
+     * folder if needed; each file appears atomically. {@link #load(Path, NDManager, DataType)} and
+     * diffusers' {@code AutoencoderKL.from_pretrained} read it back.
+     */
+    public void save(Path vaeFolder) throws IOException {
+        WeightFiles.save(vaeFolder, WeightFiles.DIFFUSERS_BASE, this, config.toJson());
     }
 
     /**

@@ -7,7 +7,9 @@ import io.sara4j.core.nn.Activations;
 import io.sara4j.diffusion.loading.ConfigJson;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The {@code config.json} of a diffusers {@code AutoencoderKL} (the {@code vae/} of a Stable
@@ -185,6 +187,34 @@ public record AutoencoderKLConfig(
     /** Parses a JSON string; {@code source} names it in errors. */
     public static AutoencoderKLConfig parse(String json, String source) {
         return ConfigJson.parse(json, AutoencoderKLConfig.class, source);
+    }
+
+    /**
+     * This configuration as the text of a diffusers {@code config.json}: every field under its
+     * JSON key, so that {@link #parse} gives an equal record back.
+     */
+    public String toJson() {
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("_class_name", "AutoencoderKL");
+        json.put("_diffusers_version", "0.27.2");
+        json.put("in_channels", inChannels);
+        json.put("out_channels", outChannels);
+        json.put("down_block_types", downBlockTypes);
+        json.put("up_block_types", upBlockTypes);
+        json.put("block_out_channels", blockOutChannels);
+        json.put("layers_per_block", layersPerBlock);
+        json.put("act_fn", actFn);
+        json.put("latent_channels", latentChannels);
+        json.put("norm_num_groups", normNumGroups);
+        json.put("sample_size", sampleSize);
+        json.put("scaling_factor", scalingFactor);
+        json.put("latents_mean", latentsMean);
+        json.put("latents_std", latentsStd);
+        json.put("force_upcast", forceUpcast);
+        json.put("mid_block_add_attention", midBlockAddAttention);
+        json.put("use_quant_conv", useQuantConv);
+        json.put("use_post_quant_conv", usePostQuantConv);
+        return ConfigJson.write(json);
     }
 
     /** Number of resolution levels, the length of block_out_channels. */

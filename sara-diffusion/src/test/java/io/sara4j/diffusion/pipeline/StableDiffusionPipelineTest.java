@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.io.SafetensorsWriter;
-import io.sara4j.core.nn.Engines;
 import io.sara4j.diffusion.scheduler.SchedulerConfig;
+import io.sara4j.diffusion.testing.EngineTestBase;
 import io.sara4j.diffusion.testing.FixtureTensors;
 import io.sara4j.diffusion.testing.RandomWeights;
 import io.sara4j.diffusion.text.ClipTextConfig;
@@ -26,13 +25,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** End to end on tiny random components: prompt → tokens → text states → sampling loop → decode → PNG. */
-class StableDiffusionPipelineTest {
+class StableDiffusionPipelineTest extends EngineTestBase {
     static final String UNET_LATENT = """
             {"block_out_channels": [8, 16], "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
              "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"], "cross_attention_dim": 32,
@@ -54,18 +51,6 @@ class StableDiffusionPipelineTest {
              "beta_start": 0.00085, "num_train_timesteps": 1000, "set_alpha_to_one": false,
              "steps_offset": 1, "clip_sample": false}
             """;
-
-    private NDManager manager;
-
-    @BeforeEach
-    void setUp() {
-        manager = Engines.pytorch().newBaseManager();
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
 
     private StableDiffusionPipeline tinyPipeline(boolean latent) throws IOException {
         String unetConfig = latent ? UNET_LATENT : UNET_LATENT.replace("\"in_channels\": 4, \"out_channels\": 4",

@@ -4,32 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.sara4j.core.nn.Engines;
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class DdimSchedulerTest {
+class DdimSchedulerTest extends EngineTestBase {
     private static final Shape SHAPE = new Shape(2, 4, 3, 3);
     private static final int N = (int) SHAPE.size();
 
-    private NDManager manager;
     private final double[] ac = Float64Reference.sdAlphasCumprod();
     private final Random random = new Random(7);
-
-    @BeforeEach
-    void open() {
-        manager = Engines.pytorch().newBaseManager();
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
-    }
 
     /** DDIM eq. (12) with σ_t from eq. (16), in float64. */
     private static double[] ddimStep(double at, double ap, double eta, double[] x, double[] eps, double[] z,

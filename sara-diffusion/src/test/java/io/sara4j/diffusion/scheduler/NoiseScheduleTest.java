@@ -5,33 +5,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.sara4j.core.nn.Engines;
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class NoiseScheduleTest {
+class NoiseScheduleTest extends EngineTestBase {
     private static final Shape SHAPE = new Shape(2, 3, 4, 4);
     private static final int N = (int) SHAPE.size();
     private static final int PER_SAMPLE = N / 2;
 
-    private NDManager manager;
     private final NoiseSchedule schedule = NoiseSchedule.of(Float64Reference.sdConfig(""));
     private final double[] ac = Float64Reference.sdAlphasCumprod();
-
-    @BeforeEach
-    void open() {
-        manager = Engines.pytorch().newBaseManager();
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
-    }
 
     @Test
     void alphasCumprodIsTheProductOfOneMinusBeta() {

@@ -130,4 +130,29 @@ class SchedulerConfigTest {
         assertThatThrownBy(() -> SchedulerConfig.load(file)).hasMessageContaining(file.toString())
                 .hasMessageContaining("`beta_schedule`");
     }
+
+    @Test
+    void toJsonRoundTrips() throws IOException {
+        JsonNode configs;
+        try (InputStream in = getClass().getResourceAsStream("/parity/schedulers/configs.json")) {
+            configs = new ObjectMapper().readTree(in);
+        }
+        StringBuilder betas = new StringBuilder("[");
+        for (int i = 0; i < 10; i++) {
+            betas.append(i == 0 ? "" : ", ").append(0.001 * (i + 1) / 3);
+        }
+        SchedulerConfig[] all = {
+            SchedulerConfig.defaults(),
+            SchedulerConfig.fromJson(configs.at("/ddim_leading_epsilon/config").toString()),
+            SchedulerConfig.fromJson(configs.at("/euler_leading_epsilon/config").toString()),
+            SchedulerConfig.fromJson("{\"prediction_type\": \"v_prediction\", \"timestep_spacing\": \"trailing\","
+                    + " \"beta_schedule\": \"squaredcos_cap_v2\", \"clip_sample_range\": 2.5}"),
+            SchedulerConfig.fromJson("{\"num_train_timesteps\": 10, \"trained_betas\": " + betas + "]}"),
+        };
+        for (SchedulerConfig c : all) {
+            assertThat(SchedulerConfig.fromJson(c.toJson())).isEqualTo(c);
+        }
+        assertThat(all[1].toJson()).contains("\"_class_name\" : \"DDIMScheduler\"")
+                .contains("\"timestep_spacing\" : \"leading\"");
+    }
 }

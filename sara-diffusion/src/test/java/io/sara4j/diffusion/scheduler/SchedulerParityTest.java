@@ -3,18 +3,17 @@ package io.sara4j.diffusion.scheduler;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.core.io.SafetensorsFile;
-import io.sara4j.core.nn.Engines;
+import io.sara4j.diffusion.testing.EngineTestBase;
+import io.sara4j.diffusion.testing.Parity;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,22 +22,7 @@ import org.junit.jupiter.api.Test;
  * with the recorded model outputs (and DDPM's variance noise), each within 1e-4 absolute + 1e-4
  * relative. The fixtures are read with core's {@link SafetensorsFile}.
  */
-class SchedulerParityTest {
-    private static final double ATOL = 1e-4;
-    private static final double RTOL = 1e-4;
-
-    private NDManager manager;
-
-    @BeforeEach
-    void open() {
-        manager = Engines.pytorch().newBaseManager();
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
-    }
-
+class SchedulerParityTest extends EngineTestBase {
     private static JsonNode fixtureDescription(String key) throws IOException {
         try (InputStream in = SchedulerParityTest.class.getResourceAsStream("/parity/schedulers/configs.json")) {
             return new ObjectMapper().readTree(in).get(key);
@@ -51,18 +35,8 @@ class SchedulerParityTest {
         return SafetensorsFile.open(file);
     }
 
-    /** |actual − expected| ≤ atol + rtol·|expected| element-wise. */
     private static void assertClose(String what, NDArray actual, NDArray expected) {
-        assertThat(actual.getShape()).as("shape of %s", what).isEqualTo(expected.getShape());
-        double[] a = actual.toType(DataType.FLOAT64, true).toDoubleArray();
-        double[] e = expected.toType(DataType.FLOAT64, true).toDoubleArray();
-        for (int i = 0; i < a.length; i++) {
-            double tolerance = ATOL + RTOL * Math.abs(e[i]);
-            if (!(Math.abs(a[i] - e[i]) <= tolerance)) {
-                throw new AssertionError(what + "[" + i + "] = " + a[i] + ", expected " + e[i]
-                        + " (tolerance " + tolerance + ")");
-            }
-        }
+        Parity.assertClose(what, actual, expected);
     }
 
     private static void assertClose(String what, float[] actual, NDArray expected) {
@@ -89,6 +63,30 @@ class SchedulerParityTest {
         }
     }
 
+    /**
+     * The recorded sampling loop from {@code loop.initial_sample} · init_noise_sigma: at each step
+     * the model input (where the fixture records it), x̂_0 and x_{t−1} must match diffusers'; step
+     * i draws its fresh noise from {@code noise.apply(i)}.
+     */
+    private void checkLoop(Scheduler s, SafetensorsFile f, IntFunction<NoiseSource> noise) {
+        NDArray outputs = f.load("loop.model_outputs", manager);
+        NDArray scaled = f.contains("loop.scaled_model_input") ? f.load("loop.scaled_model_input", manager) : null;
+        NDArray prev = f.load("loop.prev_sample", manager);
+        NDArray pred = f.load("loop.pred_original_sample", manager);
+        NDArray sample = f.load("loop.initial_sample", manager).mul((float) s.initNoiseSigma());
+        double[] timesteps = s.timesteps();
+        for (int i = 0; i < timesteps.length; i++) {
+            if (scaled != null) {
+                assertClose("loop.scaled_model_input[" + i + "]", s.scaleModelInput(sample, timesteps[i]),
+                        scaled.get(i));
+            }
+            StepOutput out = s.step(outputs.get(i), timesteps[i], sample, noise.apply(i));
+            assertClose("loop.pred_original_sample[" + i + "]", out.predOriginalSample(), pred.get(i));
+            assertClose("loop.prev_sample[" + i + "]", out.prevSample(), prev.get(i));
+            sample = out.prevSample();
+        }
+    }
+
     @Test
     void ddpmScaledLinearEpsilon() throws Exception {
         JsonNode d = fixtureDescription("ddpm_scaled_linear_epsilon");
@@ -98,19 +96,8 @@ class SchedulerParityTest {
             checkAddNoiseAndVelocity(s, f, s.noiseSchedule());
             s.setTimesteps(d.at("/calls/set_timesteps").asInt());
             assertSameTimesteps(s.timesteps(), f.load("timesteps", manager));
-
-            NDArray outputs = f.load("loop.model_outputs", manager);
-            NDArray noise = f.load("loop.variance_noise", manager);
-            NDArray prev = f.load("loop.prev_sample", manager);
-            NDArray pred = f.load("loop.pred_original_sample", manager);
-            NDArray sample = f.load("loop.initial_sample", manager).mul((float) s.initNoiseSigma());
-            double[] timesteps = s.timesteps();
-            for (int i = 0; i < timesteps.length; i++) {
-                StepOutput out = s.step(outputs.get(i), timesteps[i], sample, NoiseSource.fixed(noise.get(i)));
-                assertClose("loop.pred_original_sample[" + i + "]", out.predOriginalSample(), pred.get(i));
-                assertClose("loop.prev_sample[" + i + "]", out.prevSample(), prev.get(i));
-                sample = out.prevSample();
-            }
+            NDArray varianceNoise = f.load("loop.variance_noise", manager);
+            checkLoop(s, f, i -> NoiseSource.fixed(varianceNoise.get(i)));
         }
     }
 
@@ -123,18 +110,7 @@ class SchedulerParityTest {
             checkAddNoiseAndVelocity(s, f, s.noiseSchedule());
             s.setTimesteps(d.at("/calls/set_timesteps").asInt());
             assertSameTimesteps(s.timesteps(), f.load("timesteps", manager));
-
-            NDArray outputs = f.load("loop.model_outputs", manager);
-            NDArray prev = f.load("loop.prev_sample", manager);
-            NDArray pred = f.load("loop.pred_original_sample", manager);
-            NDArray sample = f.load("loop.initial_sample", manager).mul((float) s.initNoiseSigma());
-            double[] timesteps = s.timesteps();
-            for (int i = 0; i < timesteps.length; i++) {
-                StepOutput out = s.step(outputs.get(i), timesteps[i], sample);
-                assertClose("loop.pred_original_sample[" + i + "]", out.predOriginalSample(), pred.get(i));
-                assertClose("loop.prev_sample[" + i + "]", out.prevSample(), prev.get(i));
-                sample = out.prevSample();
-            }
+            checkLoop(s, f, i -> NoiseSource.none());
         }
     }
 
@@ -149,20 +125,8 @@ class SchedulerParityTest {
             assertClose("sigmas", s.sigmas(), f.load("sigmas", manager));
             assertClose("init_noise_sigma", new float[] {(float) s.initNoiseSigma()}, f.load("init_noise_sigma", manager));
             checkAddNoiseAndVelocity(s, f, s.noiseSchedule());
-
-            NDArray outputs = f.load("loop.model_outputs", manager);
-            NDArray scaled = f.load("loop.scaled_model_input", manager);
-            NDArray prev = f.load("loop.prev_sample", manager);
-            NDArray pred = f.load("loop.pred_original_sample", manager);
-            NDArray sample = f.load("loop.initial_sample", manager).mul((float) s.initNoiseSigma());
-            double[] timesteps = s.timesteps();
-            for (int i = 0; i < timesteps.length; i++) {
-                assertClose("loop.scaled_model_input[" + i + "]", s.scaleModelInput(sample, timesteps[i]), scaled.get(i));
-                StepOutput out = s.step(outputs.get(i), timesteps[i], sample);
-                assertClose("loop.pred_original_sample[" + i + "]", out.predOriginalSample(), pred.get(i));
-                assertClose("loop.prev_sample[" + i + "]", out.prevSample(), prev.get(i));
-                sample = out.prevSample();
-            }
+            assertThat(f.contains("loop.scaled_model_input")).as("Euler scales the model input").isTrue();
+            checkLoop(s, f, i -> NoiseSource.none());
         }
     }
 }

@@ -17,9 +17,16 @@ import java.util.Random;
 public final class RandomWeights {
     private RandomWeights() {}
 
-    /** Fills {@code module}'s parameters; returns the module. */
+    /** Fills {@code module}'s parameters from a generator seeded with {@code seed}; returns the module. */
     public static <M extends Module> M fill(M module, long seed) {
-        Random random = new Random(seed);
+        return fill(module, new Random(seed));
+    }
+
+    /**
+     * Fills {@code module}'s parameters with the next values of {@code random} (a test may go on
+     * drawing its inputs from the same generator); returns the module.
+     */
+    public static <M extends Module> M fill(M module, Random random) {
         for (Map.Entry<String, Parameter> e : module.namedParameters().entrySet()) {
             Parameter p = e.getValue();
             Shape shape = p.shape();

@@ -92,4 +92,20 @@ class ClipTextConfigTest {
         assertThatThrownBy(() -> ClipTextConfig.parse("{\"num_hidden_layers\": 0}", "cfg"))
                 .hasMessageContaining("num_hidden_layers must be > 0, got 0");
     }
+
+    @Test
+    void toJsonRoundTrips() throws IOException {
+        ClipTextConfig[] configs = {
+            ClipTextConfig.parse(SD21, "sd21"),
+            ClipTextConfig.parse("{}", "defaults"),
+            ClipTextConfig.read(ClipTextModelTest.FIXTURE.resolve("config.json")),
+            ClipTextConfig.parse("{\"layer_norm_eps\": 1.2345e-7, \"eos_token_id\": 7,"
+                    + " \"hidden_act\": \"gelu_new\"}", "odd"),
+        };
+        for (ClipTextConfig c : configs) {
+            String json = c.toJson();
+            assertThat(ClipTextConfig.parse(json, "written")).isEqualTo(c);
+            assertThat(json).contains("\"model_type\" : \"clip_text_model\"").contains("CLIPTextModel");
+        }
+    }
 }

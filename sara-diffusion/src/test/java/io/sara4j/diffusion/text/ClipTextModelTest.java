@@ -4,56 +4,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.io.SafetensorsWriter;
-import io.sara4j.core.nn.Engines;
+import io.sara4j.core.nn.Activations;
 import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.nn.StateDictMismatchException;
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
 import io.sara4j.diffusion.testing.FixtureTensors;
 import io.sara4j.diffusion.testing.GradientCheck;
+import io.sara4j.diffusion.testing.Parity;
 import io.sara4j.diffusion.testing.RandomWeights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class ClipTextModelTest {
+class ClipTextModelTest extends EngineTestBase {
     static final Path FIXTURE = FixtureTensors.resource("parity/clip_text_tiny");
-
-    private NDManager manager;
-
-    @BeforeEach
-    void setUp() {
-        manager = Engines.pytorch().newBaseManager();
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
-
-    /** |actual − expected| ≤ 1e-4 + 1e-4·|expected| everywhere; returns the largest absolute error. */
-    static double assertClose(String what, NDArray actual, NDArray expected) {
-        assertThat(actual.getShape()).as(what + " shape").isEqualTo(expected.getShape());
-        double[] a = Tensors.toDoubles(actual);
-        double[] e = Tensors.toDoubles(expected);
-        double maxAbs = 0;
-        for (int i = 0; i < a.length; i++) {
-            double err = Math.abs(a[i] - e[i]);
-            maxAbs = Math.max(maxAbs, err);
-            assertThat(err).as("%s[%d]: %f vs %f", what, i, a[i], e[i]).isLessThanOrEqualTo(1e-4 + 1e-4 * Math.abs(e[i]));
-        }
-        System.out.printf("parity %s: max abs error %.3g%n", what, maxAbs);
-        return maxAbs;
-    }
 
     /** Expected keys of a CLIPTextModel, written from transformers' naming rules. */
     static Map<String, Shape> expectedKeys(ClipTextConfig c) {
@@ -112,13 +86,14 @@ class ClipTextModelTest {
 
         assertThat(out.hiddenStates()).hasSize(4);
         for (int i = 0; i < 4; i++) {
-            assertClose("hidden_states." + i, out.hiddenStates().get(i), io.get("debug.hidden_states." + i));
+            Parity.assertClose("hidden_states." + i, out.hiddenStates().get(i), io.get("debug.hidden_states." + i));
         }
         assertThat(model.textModel().pooledPositions(ids)).containsExactly(io.get("debug.pooled_index").toLongArray());
-        assertClose("last_hidden_state", out.lastHiddenState(), io.get("out.last_hidden_state"));
-        assertClose("pooler_output", out.pooledOutput(), io.get("out.pooler_output"));
-        assertClose("penultimate_hidden_state", out.penultimateHiddenState(), io.get("out.penultimate_hidden_state"));
-        assertClose("penultimate_final_layer_norm", out.penultimateFinalLayerNorm(),
+        Parity.assertClose("last_hidden_state", out.lastHiddenState(), io.get("out.last_hidden_state"));
+        Parity.assertClose("pooler_output", out.pooledOutput(), io.get("out.pooler_output"));
+        Parity.assertClose("penultimate_hidden_state", out.penultimateHiddenState(),
+                io.get("out.penultimate_hidden_state"));
+        Parity.assertClose("penultimate_final_layer_norm", out.penultimateFinalLayerNorm(),
                 io.get("out.penultimate_final_layer_norm"));
     }
 
@@ -127,9 +102,9 @@ class ClipTextModelTest {
         ClipTextModel model = ClipTextModel.load(FIXTURE, manager, DataType.FLOAT32);
         Map<String, NDArray> io = FixtureTensors.read(FIXTURE.resolve("io.safetensors"), manager);
         ClipTextOutput out = model.forward(io.get("in.input_ids"));
-        assertClose("loaded last_hidden_state", out.lastHiddenState(), io.get("out.last_hidden_state"));
-        assertClose("loaded pooler_output", out.pooledOutput(), io.get("out.pooler_output"));
-        assertClose("loaded penultimate_final_layer_norm", out.penultimateFinalLayerNorm(),
+        Parity.assertClose("loaded last_hidden_state", out.lastHiddenState(), io.get("out.last_hidden_state"));
+        Parity.assertClose("loaded pooler_output", out.pooledOutput(), io.get("out.pooler_output"));
+        Parity.assertClose("loaded penultimate_final_layer_norm", out.penultimateFinalLayerNorm(),
                 io.get("out.penultimate_final_layer_norm"));
     }
 
@@ -221,5 +196,69 @@ class ClipTextModelTest {
                 "{\"vocab_size\": 50, \"hidden_size\": 8, \"num_attention_heads\": 2, \"num_hidden_layers\": 1,"
                         + " \"eos_token_id\": 2}", "legacy"));
         assertThat(legacy.textModel().pooledPositions(ids)).containsExactly(4, 1); // first highest id
+    }
+
+    private static void assertSameOutputs(ClipTextOutput expected, ClipTextOutput actual) {
+        assertThat(actual.lastHiddenState().toFloatArray()).containsExactly(expected.lastHiddenState().toFloatArray());
+        assertThat(actual.pooledOutput().toFloatArray()).containsExactly(expected.pooledOutput().toFloatArray());
+        assertThat(actual.penultimateFinalLayerNorm().toFloatArray())
+                .containsExactly(expected.penultimateFinalLayerNorm().toFloatArray());
+    }
+
+    @Test
+    void saveThenLoadReproducesWeightsAndOutputsExactly(@TempDir Path dir) throws IOException {
+        ClipTextModel original = ClipTextModel.load(FIXTURE, manager, DataType.FLOAT32);
+        Path folder = dir.resolve("text_encoder");
+        original.save(folder);
+        assertThat(ClipTextConfig.read(folder.resolve("config.json"))).isEqualTo(original.config());
+        try (SafetensorsFile file = SafetensorsFile.open(folder.resolve("model.safetensors"))) {
+            assertThat(file.metadata()).containsEntry("format", "pt");
+            assertThat(file.names()).containsExactlyInAnyOrderElementsOf(original.namedParameters().keySet())
+                    .doesNotContain(ClipTextModel.POSITION_IDS_KEY);
+        }
+
+        ClipTextModel loaded = ClipTextModel.load(folder, manager, DataType.FLOAT32);
+        assertThat(loaded.config()).isEqualTo(original.config());
+        original.stateDict().forEach((key, value) ->
+                assertThat(loaded.stateDict().get(key).toFloatArray()).as(key).containsExactly(value.toFloatArray()));
+        NDArray ids = FixtureTensors.read(FIXTURE.resolve("io.safetensors"), manager).get("in.input_ids");
+        assertSameOutputs(original.forward(ids), loaded.forward(ids));
+    }
+
+    @Test
+    void sd2StyleTextEncoderWithGeluAndBangPaddingRoundTripsExactly(@TempDir Path dir) throws IOException {
+        // SD2.x: gelu, bos 0 / eos 2 (legacy pooling) / pad 1 in config.json, a tokenizer that pads with "!".
+        ClipTextConfig config = ClipTextConfig.parse("""
+                {"architectures": ["CLIPTextModel"], "model_type": "clip_text_model", "hidden_act": "gelu",
+                 "hidden_size": 16, "intermediate_size": 24, "num_attention_heads": 2, "num_hidden_layers": 3,
+                 "max_position_embeddings": 77, "vocab_size": 1000, "projection_dim": 16,
+                 "bos_token_id": 0, "eos_token_id": 2, "pad_token_id": 1, "layer_norm_eps": 1e-05}
+                """, "sd2 tiny text_encoder");
+        Path tokenizerDir = Files.createDirectory(dir.resolve("tokenizer"));
+        for (String name : new String[] {"vocab.json", "merges.txt"}) {
+            Files.copy(FixtureTensors.resource("parity/tokenizer_clip").resolve(name), tokenizerDir.resolve(name));
+        }
+        Files.writeString(tokenizerDir.resolve("special_tokens_map.json"), "{\"pad_token\": \"!\"}");
+        ClipTokenizer tokenizer = ClipTokenizer.load(tokenizerDir);
+        int bang = tokenizer.tokenId("!");
+        assertThat(tokenizer.padId()).isEqualTo(bang).isNotEqualTo(tokenizer.eosId());
+        NDArray ids = tokenizer.encodeBatch(manager, List.of("a red circle on a black background", "the cat's hat"));
+        assertThat(ids.get(1).toLongArray()[76]).isEqualTo(bang);
+
+        ClipTextModel original = RandomWeights.fill(new ClipTextModel(manager, config), 17);
+        Path folder = dir.resolve("text_encoder");
+        original.save(folder);
+        ClipTextModel loaded = ClipTextModel.load(folder, manager, DataType.FLOAT32);
+        assertThat(loaded.config()).isEqualTo(config);
+        assertThat(loaded.config().activation()).isEqualTo(Activations.GELU);
+        ClipTextOutput expected = original.forward(ids);
+        assertSameOutputs(expected, loaded.forward(ids));
+        // the pooled row is the end token (the highest id), not the "!" padding after it
+        long[] pooled = loaded.textModel().pooledPositions(ids);
+        long[] rows = ids.toLongArray();
+        for (int b = 0; b < 2; b++) {
+            assertThat(rows[b * 77 + (int) pooled[b]]).isEqualTo(tokenizer.eosId());
+            assertThat(rows[b * 77 + (int) pooled[b] + 1]).isEqualTo(bang);
+        }
     }
 }

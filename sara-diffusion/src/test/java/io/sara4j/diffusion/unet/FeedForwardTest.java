@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
+import io.sara4j.diffusion.testing.RandomWeights;
+import io.sara4j.diffusion.testing.Ref64;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -12,8 +15,8 @@ import org.junit.jupiter.api.Test;
 class FeedForwardTest extends EngineTestBase {
 
     /** value · GELU(gate) over the two halves of proj(x). */
-    static Ref64.T geglu(Map<String, Ref64.T> p, String prefix, Ref64.T x) {
-        Ref64.T projected = Ref64.linear(x, p.get(prefix + "proj.weight"), p.get(prefix + "proj.bias"));
+    static Ref64 geglu(Map<String, Ref64> p, String prefix, Ref64 x) {
+        Ref64 projected = Ref64.linear(x, p.get(prefix + "proj.weight"), p.get(prefix + "proj.bias"));
         int width = projected.dim(-1) / 2;
         int rows = projected.v().length / (2 * width);
         double[] out = new double[rows * width];
@@ -24,14 +27,14 @@ class FeedForwardTest extends EngineTestBase {
                 out[r * width + i] = value * Ref64.gelu(gate);
             }
         }
-        long[] shape = x.shape().clone();
+        int[] shape = x.shape().clone();
         shape[shape.length - 1] = width;
-        return new Ref64.T(shape, out);
+        return new Ref64(out, shape);
     }
 
     /** net.0 (GEGLU) → net.2 (linear); the dropout at net.1 is the identity at p = 0. */
-    static Ref64.T reference(Map<String, Ref64.T> p, String prefix, Ref64.T x) {
-        Ref64.T inner = geglu(p, prefix + "net.0.", x);
+    static Ref64 reference(Map<String, Ref64> p, String prefix, Ref64 x) {
+        Ref64 inner = geglu(p, prefix + "net.0.", x);
         return Ref64.linear(inner, p.get(prefix + "net.2.weight"), p.get(prefix + "net.2.bias"));
     }
 
@@ -47,7 +50,7 @@ class FeedForwardTest extends EngineTestBase {
     @Test
     void keysAndShapesFollowDiffusers() {
         FeedForward ff = new FeedForward(manager, 8, 4, 0f);
-        Map<String, Ref64.T> p = Ref64.params(ff);
+        Map<String, Ref64> p = Ref64.params(ff);
         assertThat(p.keySet()).containsExactly("net.0.proj.weight", "net.0.proj.bias", "net.2.weight", "net.2.bias");
         assertThat(p.get("net.0.proj.weight").shape()).containsExactly(64, 8); // 2 · 4 · dim rows: value and gate
         assertThat(p.get("net.2.weight").shape()).containsExactly(8, 32);
@@ -57,8 +60,8 @@ class FeedForwardTest extends EngineTestBase {
     void gegluMatchesFloat64Reference() {
         Random random = new Random(31);
         GEGLU geglu = new GEGLU(manager, 6, 10);
-        Ref64.randomize(geglu, random);
-        Ref64.T x = new Ref64.T(new long[] {2, 3, 6}, Tensors.normal(random, 36));
+        RandomWeights.fill(geglu, random);
+        Ref64 x = new Ref64(Tensors.normal(random, 36), 2, 3, 6);
         assertMatches(geglu.forward(x.toNd(manager)), geglu(Ref64.params(geglu), "", x));
     }
 
@@ -66,8 +69,8 @@ class FeedForwardTest extends EngineTestBase {
     void feedForwardMatchesFloat64Reference() {
         Random random = new Random(32);
         FeedForward ff = new FeedForward(manager, 8, 4, 0f);
-        Ref64.randomize(ff, random);
-        Ref64.T x = new Ref64.T(new long[] {2, 5, 8}, Tensors.normal(random, 80));
+        RandomWeights.fill(ff, random);
+        Ref64 x = new Ref64(Tensors.normal(random, 80), 2, 5, 8);
         assertMatches(ff.forward(x.toNd(manager)), reference(Ref64.params(ff), "", x));
     }
 }

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.ndarray.NDArray;
 import io.sara4j.core.nn.Activations;
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
+import io.sara4j.diffusion.testing.RandomWeights;
+import io.sara4j.diffusion.testing.Ref64;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -14,7 +17,7 @@ class TimestepEmbeddingTest extends EngineTestBase {
     @Test
     void keysAndShapesFollowDiffusers() {
         TimestepEmbedding embedding = new TimestepEmbedding(manager, 16, 64, Activations.SILU);
-        Map<String, Ref64.T> p = Ref64.params(embedding);
+        Map<String, Ref64> p = Ref64.params(embedding);
         assertThat(p.keySet()).containsExactly("linear_1.weight", "linear_1.bias", "linear_2.weight", "linear_2.bias");
         assertThat(p.get("linear_1.weight").shape()).containsExactly(64, 16);
         assertThat(p.get("linear_2.weight").shape()).containsExactly(64, 64);
@@ -24,20 +27,20 @@ class TimestepEmbeddingTest extends EngineTestBase {
     void sinusoidThenMlpMatchesFloat64Reference() {
         Random random = new Random(11);
         TimestepEmbedding embedding = new TimestepEmbedding(manager, 16, 32, Activations.SILU);
-        Ref64.randomize(embedding, random);
-        Map<String, Ref64.T> p = Ref64.params(embedding);
+        RandomWeights.fill(embedding, random);
+        Map<String, Ref64> p = Ref64.params(embedding);
 
         NDArray sinusoid = new Timesteps(16, true, 0).forward(manager.create(new long[] {2, 7}));
-        Ref64.T x = TimestepsTest.reference(new double[] {2, 7}, 16, true, 0);
-        Ref64.T expected = Ref64.linear(
-                Ref64.silu(Ref64.linear(x, p.get("linear_1.weight"), p.get("linear_1.bias"))),
+        Ref64 x = TimestepsTest.reference(new double[] {2, 7}, 16, true, 0);
+        Ref64 expected = Ref64.linear(
+                Ref64.linear(x, p.get("linear_1.weight"), p.get("linear_1.bias")).map(Ref64::silu),
                 p.get("linear_2.weight"), p.get("linear_2.bias"));
         assertMatches(embedding.forward(sinusoid), expected);
 
         // the same MLP on arbitrary Java-side inputs
-        Ref64.T input = new Ref64.T(new long[] {3, 16}, Tensors.roundToFloat(Tensors.uniform(random, 48, 2)));
-        Ref64.T expected2 = Ref64.linear(
-                Ref64.silu(Ref64.linear(input, p.get("linear_1.weight"), p.get("linear_1.bias"))),
+        Ref64 input = new Ref64(Tensors.roundToFloat(Tensors.uniform(random, 48, 2)), 3, 16);
+        Ref64 expected2 = Ref64.linear(
+                Ref64.linear(input, p.get("linear_1.weight"), p.get("linear_1.bias")).map(Ref64::silu),
                 p.get("linear_2.weight"), p.get("linear_2.bias"));
         assertMatches(embedding.forward(input.toNd(manager)), expected2);
     }

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.diffusion.testing.EngineTestBase;
+import io.sara4j.diffusion.testing.Ref64;
 import org.junit.jupiter.api.Test;
 
 class TimestepsTest extends EngineTestBase {
@@ -14,7 +16,7 @@ class TimestepsTest extends EngineTestBase {
      * The float64 definition: f_j = exp(−ln(10000)·j/(half − shift)), [sin(t·f) | cos(t·f)],
      * halves swapped with flip, a zero column for odd widths.
      */
-    static Ref64.T reference(double[] t, int channels, boolean flip, double shift) {
+    static Ref64 reference(double[] t, int channels, boolean flip, double shift) {
         int half = channels / 2;
         double[] out = new double[t.length * channels];
         for (int b = 0; b < t.length; b++) {
@@ -26,7 +28,7 @@ class TimestepsTest extends EngineTestBase {
                 out[b * channels + half + j] = flip ? sin : cos;
             }
         }
-        return new Ref64.T(new long[] {t.length, channels}, out);
+        return new Ref64(out, t.length, channels);
     }
 
     // float32 rounding of t·f grows with t (about t·6e-8 absolute in the argument), so the

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
+import io.sara4j.diffusion.testing.RandomWeights;
+import io.sara4j.diffusion.testing.Ref64;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -14,23 +17,23 @@ class Transformer2DModelTest extends EngineTestBase {
     private static final double NORM_EPS = 1e-6;
 
     /** norm1 → attn1 (+), norm2 → attn2 to the context (+), norm3 → feed-forward (+). */
-    static Ref64.T blockReference(Map<String, Ref64.T> p, String prefix, Ref64.T hidden, Ref64.T context, int heads,
+    static Ref64 blockReference(Map<String, Ref64> p, String prefix, Ref64 hidden, Ref64 context, int heads,
             boolean onlyCrossAttention) {
-        Ref64.T n = Ref64.layerNorm(hidden, p.get(prefix + "norm1.weight"), p.get(prefix + "norm1.bias"), BLOCK_EPS);
-        hidden = Ref64.add(Ref64.attention(p, prefix + "attn1.", n, onlyCrossAttention ? context : n, heads), hidden);
+        Ref64 n = Ref64.layerNorm(hidden, p.get(prefix + "norm1.weight"), p.get(prefix + "norm1.bias"), BLOCK_EPS);
+        hidden = Ref64.diffusersAttention(p, prefix + "attn1.", n, onlyCrossAttention ? context : n, heads).add(hidden);
         n = Ref64.layerNorm(hidden, p.get(prefix + "norm2.weight"), p.get(prefix + "norm2.bias"), BLOCK_EPS);
-        hidden = Ref64.add(Ref64.attention(p, prefix + "attn2.", n, context, heads), hidden);
+        hidden = Ref64.diffusersAttention(p, prefix + "attn2.", n, context, heads).add(hidden);
         n = Ref64.layerNorm(hidden, p.get(prefix + "norm3.weight"), p.get(prefix + "norm3.bias"), BLOCK_EPS);
-        return Ref64.add(FeedForwardTest.reference(p, prefix + "ff.", n), hidden);
+        return FeedForwardTest.reference(p, prefix + "ff.", n).add(hidden);
     }
 
     /** norm → proj_in → blocks on the H·W tokens → proj_out, plus the input. */
-    static Ref64.T reference(Map<String, Ref64.T> p, String prefix, Ref64.T x, Ref64.T context, int heads, int groups,
+    static Ref64 reference(Map<String, Ref64> p, String prefix, Ref64 x, Ref64 context, int heads, int groups,
             int layers, boolean linear, boolean onlyCrossAttention) {
         int h = x.dim(2);
         int w = x.dim(3);
-        Ref64.T normed = Ref64.groupNorm(x, groups, p.get(prefix + "norm.weight"), p.get(prefix + "norm.bias"), NORM_EPS);
-        Ref64.T tokens;
+        Ref64 normed = Ref64.groupNorm(x, groups, p.get(prefix + "norm.weight"), p.get(prefix + "norm.bias"), NORM_EPS);
+        Ref64 tokens;
         if (linear) {
             tokens = Ref64.linear(Ref64.toTokens(normed), p.get(prefix + "proj_in.weight"), p.get(prefix + "proj_in.bias"));
         } else {
@@ -39,19 +42,19 @@ class Transformer2DModelTest extends EngineTestBase {
         for (int i = 0; i < layers; i++) {
             tokens = blockReference(p, prefix + "transformer_blocks." + i + ".", tokens, context, heads, onlyCrossAttention);
         }
-        Ref64.T out;
+        Ref64 out;
         if (linear) {
             out = Ref64.fromTokens(Ref64.linear(tokens, p.get(prefix + "proj_out.weight"), p.get(prefix + "proj_out.bias")), h, w);
         } else {
             out = Ref64.conv2d(Ref64.fromTokens(tokens, h, w), p.get(prefix + "proj_out.weight"), p.get(prefix + "proj_out.bias"), 1, 0, 0);
         }
-        return Ref64.add(out, x);
+        return out.add(x);
     }
 
     @Test
     void convProjectionKeysAndShapes() {
         Transformer2DModel model = new Transformer2DModel(manager, 2, 4, 8, 1, 6, 4, false, false, false);
-        Map<String, Ref64.T> p = Ref64.params(model);
+        Map<String, Ref64> p = Ref64.params(model);
         assertThat(p.keySet()).containsExactly(
                 "norm.weight", "norm.bias", "proj_in.weight", "proj_in.bias",
                 "transformer_blocks.0.norm1.weight", "transformer_blocks.0.norm1.bias",
@@ -76,7 +79,7 @@ class Transformer2DModelTest extends EngineTestBase {
     @Test
     void linearProjectionAndOnlyCrossAttentionShapes() {
         Transformer2DModel model = new Transformer2DModel(manager, 2, 4, 8, 2, 6, 4, true, true, false);
-        Map<String, Ref64.T> p = Ref64.params(model);
+        Map<String, Ref64> p = Ref64.params(model);
         assertThat(p.get("proj_in.weight").shape()).containsExactly(8, 8);
         assertThat(p.get("proj_out.weight").shape()).containsExactly(8, 8);
         assertThat(p.get("transformer_blocks.1.attn1.to_k.weight").shape()).containsExactly(8, 6);
@@ -106,10 +109,10 @@ class Transformer2DModelTest extends EngineTestBase {
         int crossDim = 6;
         Transformer2DModel model = new Transformer2DModel(manager, heads, channels / heads, channels, layers, crossDim,
                 groups, linear, onlyCross, false);
-        Ref64.randomize(model, random);
-        Ref64.T x = new Ref64.T(new long[] {2, channels, 3, 4}, Tensors.normal(random, 2 * channels * 12));
-        Ref64.T context = new Ref64.T(new long[] {2, 5, crossDim}, Tensors.normal(random, 2 * 5 * crossDim));
-        Ref64.T expected = reference(Ref64.params(model), "", x, context, heads, groups, layers, linear, onlyCross);
+        RandomWeights.fill(model, random);
+        Ref64 x = new Ref64(Tensors.normal(random, 2 * channels * 12), 2, channels, 3, 4);
+        Ref64 context = new Ref64(Tensors.normal(random, 2 * 5 * crossDim), 2, 5, crossDim);
+        Ref64 expected = reference(Ref64.params(model), "", x, context, heads, groups, layers, linear, onlyCross);
         assertMatches(model.forward(x.toNd(manager), context.toNd(manager)), expected);
     }
 

@@ -11,6 +11,7 @@ import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.nn.StateDictMismatchException;
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -70,7 +71,7 @@ class UNet2DConditionModelLoadTest extends EngineTestBase {
         UNet2DConditionModel half = UNet2DConditionModel.load(dir, manager, DataType.FLOAT16, "fp16");
         assertThat(half.dataType()).isEqualTo(DataType.FLOAT16);
         assertThatThrownBy(() -> UNet2DConditionModel.load(dir, manager, DataType.FLOAT32, "ema"))
-                .hasMessageContaining("no diffusion_pytorch_model.ema.safetensors (variant \"ema\")");
+                .hasMessageContaining("expected diffusion_pytorch_model.ema.safetensors (variant 'ema')");
     }
 
     @Test
@@ -105,10 +106,11 @@ class UNet2DConditionModelLoadTest extends EngineTestBase {
                 .hasMessageContaining("no config.json in UNet folder " + dir);
         Files.copy(UNet2DConditionModelParityTest.fixture().resolve("config.json"), dir.resolve("config.json"));
         assertThatThrownBy(() -> UNet2DConditionModel.load(dir, manager, DataType.FLOAT32))
-                .hasMessageContaining("no diffusion_pytorch_model.safetensors or diffusion_pytorch_model.fp16.safetensors");
+                .hasMessageContaining(dir + ": no weights file; expected diffusion_pytorch_model.safetensors or"
+                        + " diffusion_pytorch_model.<variant>.safetensors");
         Files.writeString(dir.resolve("diffusion_pytorch_model.bin"), "pickle");
         assertThatThrownBy(() -> UNet2DConditionModel.load(dir, manager, DataType.FLOAT32))
-                .hasMessageContaining("pickle checkpoints are never read");
+                .hasMessageContaining("[diffusion_pytorch_model.bin] are pickle files, which sara4j never reads");
         assertThatThrownBy(() -> UNet2DConditionModel.load(dir, manager, DataType.INT32))
                 .hasMessageContaining("unsupported compute type int32");
     }

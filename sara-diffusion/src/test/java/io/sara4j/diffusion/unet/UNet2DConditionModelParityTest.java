@@ -8,16 +8,14 @@ import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.nn.Conv2d;
 import io.sara4j.core.nn.GroupNorm;
-import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
+import io.sara4j.diffusion.testing.Parity;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The fidelity test: the diffusers 0.27.2 fixture folder {@code parity/unet_sd1_tiny} (SD1 layout,
@@ -26,9 +24,6 @@ import org.slf4j.LoggerFactory;
  * 1e-4 absolute + 1e-4 relative, element by element.
  */
 class UNet2DConditionModelParityTest extends EngineTestBase {
-    private static final Logger LOG = LoggerFactory.getLogger(UNet2DConditionModelParityTest.class);
-    private static final double ATOL = 1e-4;
-    private static final double RTOL = 1e-4;
 
     private SafetensorsFile io;
     private NDArray sample;
@@ -52,22 +47,9 @@ class UNet2DConditionModelParityTest extends EngineTestBase {
         io.close();
     }
 
-    /** Asserts |a − e| ≤ atol + rtol·|e| everywhere and logs the worst errors. */
+    /** {@link Parity#assertClose} against the fixture's tensor {@code what}. */
     private void assertClose(String what, NDArray actual) {
-        NDArray expectedArray = io.load(what, manager);
-        assertThat(actual.getShape()).as(what + " shape").isEqualTo(expectedArray.getShape());
-        double[] a = Tensors.toDoubles(actual);
-        double[] e = Tensors.toDoubles(expectedArray);
-        double maxAbs = 0;
-        double worstRatio = 0;
-        for (int i = 0; i < a.length; i++) {
-            double err = Math.abs(a[i] - e[i]);
-            maxAbs = Math.max(maxAbs, err);
-            worstRatio = Math.max(worstRatio, err / (ATOL + RTOL * Math.abs(e[i])));
-        }
-        LOG.info(String.format(Locale.ROOT, "%-26s max |err| %.3e, worst err/(atol+rtol|e|) %.3f, max rel %.3e",
-                what, maxAbs, worstRatio, Tensors.maxRelativeError(a, e)));
-        assertThat(worstRatio).as(what + ": worst error in units of (1e-4 + 1e-4·|expected|)").isLessThanOrEqualTo(1.0);
+        Parity.assertClose(what, actual, io.load(what, manager));
     }
 
     @Test

@@ -93,4 +93,18 @@ class AutoencoderKLConfigTest {
         assertThat(c.upBlockTypes()).isEqualTo(List.of("UpDecoderBlock2D", "UpDecoderBlock2D", "UpDecoderBlock2D",
                 "UpDecoderBlock2D"));
     }
+
+    @Test
+    void toJsonRoundTrips() {
+        String withLatentStats = "{\"block_out_channels\": [8, 16], \"norm_num_groups\": 4,"
+                + " \"down_block_types\": [\"DownEncoderBlock2D\", \"DownEncoderBlock2D\"],"
+                + " \"up_block_types\": [\"UpDecoderBlock2D\", \"UpDecoderBlock2D\"], \"latent_channels\": 2,"
+                + " \"latents_mean\": [0.5, -0.25], \"latents_std\": [1.5, 2.0], \"scaling_factor\": 0.13025,"
+                + " \"force_upcast\": false, \"mid_block_add_attention\": false, \"use_quant_conv\": false,"
+                + " \"use_post_quant_conv\": false, \"act_fn\": \"gelu\", \"sample_size\": [64, 96]}";
+        for (String json : new String[] {SD15, "{}", AutoencoderKLTest.TINY, withLatentStats}) {
+            AutoencoderKLConfig c = AutoencoderKLConfig.parse(json, "original");
+            assertThat(AutoencoderKLConfig.parse(c.toJson(), "written")).isEqualTo(c);
+        }
+    }
 }

@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.io.SafetensorsWriter;
-import io.sara4j.core.nn.Engines;
 import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.testing.Tensors;
+import io.sara4j.diffusion.testing.EngineTestBase;
 import io.sara4j.diffusion.testing.GradientCheck;
 import io.sara4j.diffusion.testing.RandomWeights;
 import io.sara4j.diffusion.testing.Ref64;
@@ -21,12 +21,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class AutoencoderKLTest {
+class AutoencoderKLTest extends EngineTestBase {
     /** block_out_channels [8, 16], layers_per_block 1, norm_num_groups 4, latent_channels 4. */
     static final String TINY = """
             {"_class_name": "AutoencoderKL", "in_channels": 3, "out_channels": 3,
@@ -35,18 +33,6 @@ class AutoencoderKLTest {
              "block_out_channels": [8, 16], "layers_per_block": 1, "act_fn": "silu",
              "latent_channels": 4, "norm_num_groups": 4, "sample_size": 16}
             """;
-
-    private NDManager manager;
-
-    @BeforeEach
-    void setUp() {
-        manager = Engines.pytorch().newBaseManager();
-    }
-
-    @AfterEach
-    void tearDown() {
-        manager.close();
-    }
 
     static AutoencoderKLConfig tiny() {
         return AutoencoderKLConfig.parse(TINY, "tiny vae config");
@@ -186,17 +172,17 @@ class AutoencoderKLTest {
         assertThat(Tensors.maxRelativeError(Tensors.toDoubles(decoded), expected.v())).isLessThan(1e-4);
     }
 
-    /** Writes a diffusers vae/ folder: the tiny config and the model's weights under {@code fileName}. */
-    static void saveFolder(AutoencoderKL vae, Path dir, String fileName) throws IOException {
-        Files.writeString(dir.resolve("config.json"), TINY);
-        SafetensorsWriter.write(dir.resolve(fileName), vae.stateDict(), Map.of("format", "pt"));
-    }
-
     @Test
     void savedFolderLoadsBackAndReproducesOutputsExactly(@TempDir Path dir) throws IOException {
         AutoencoderKL a = RandomWeights.fill(new AutoencoderKL(manager, tiny()), 3);
-        saveFolder(a, dir, "diffusion_pytorch_model.safetensors");
-        AutoencoderKL b = AutoencoderKL.load(dir, manager, DataType.FLOAT32);
+        Path folder = dir.resolve("vae");
+        a.save(folder);
+        assertThat(AutoencoderKLConfig.read(folder.resolve("config.json"))).isEqualTo(a.config());
+        try (SafetensorsFile file = SafetensorsFile.open(folder.resolve("diffusion_pytorch_model.safetensors"))) {
+            assertThat(file.metadata()).containsEntry("format", "pt");
+            assertThat(file.names()).containsExactlyInAnyOrderElementsOf(a.namedParameters().keySet());
+        }
+        AutoencoderKL b = AutoencoderKL.load(folder, manager, DataType.FLOAT32);
         assertThat(b.config()).isEqualTo(a.config());
         NDArray image = manager.randomUniform(-1, 1, new Shape(1, 3, 8, 8));
         NDArray noise = manager.randomNormal(new Shape(1, 4, 4, 4));

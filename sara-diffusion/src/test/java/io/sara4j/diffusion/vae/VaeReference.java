@@ -44,23 +44,24 @@ final class VaeReference {
         return shortcut.add(h);
     }
 
-    /** One-head spatial self-attention with group norm and residual. */
-    Ref64 attention(String p, Ref64 x) {
-        int n = x.dim(0);
-        int c = x.dim(1);
-        int hw = x.dim(2) * x.dim(3);
-        Ref64 t = norm(p + ".group_norm", x).reshape(n, c, hw).transposeLast(); // (N, HW, C)
-        Ref64 q = Ref64.linear(t, w(p + ".to_q.weight"), w(p + ".to_q.bias"));
-        Ref64 k = Ref64.linear(t, w(p + ".to_k.weight"), w(p + ".to_k.bias"));
-        Ref64 v = Ref64.linear(t, w(p + ".to_v.weight"), w(p + ".to_v.bias"));
-        Ref64 a = Ref64.attention(q, k, v, 1, 1 / Math.sqrt(c), false);
-        Ref64 o = Ref64.linear(a, w(p + ".to_out.0.weight"), w(p + ".to_out.0.bias"));
-        return o.transposeLast().reshape(x.shape()).add(x);
+    /**
+     * Spatial self-attention with group norm and residual ({@code heads} heads; the VAE has one),
+     * keys under {@code p} ("" for a bare attention module).
+     */
+    Ref64 attention(String p, Ref64 x, int heads) {
+        String at = p.isEmpty() ? "" : p + ".";
+        Ref64 t = Ref64.toTokens(norm(at + "group_norm", x)); // (N, HW, C)
+        Ref64 q = Ref64.linear(t, w(at + "to_q.weight"), w(at + "to_q.bias"));
+        Ref64 k = Ref64.linear(t, w(at + "to_k.weight"), w(at + "to_k.bias"));
+        Ref64 v = Ref64.linear(t, w(at + "to_v.weight"), w(at + "to_v.bias"));
+        Ref64 a = Ref64.attention(q, k, v, heads, 1 / Math.sqrt((double) x.dim(1) / heads), false);
+        Ref64 o = Ref64.linear(a, w(at + "to_out.0.weight"), w(at + "to_out.0.bias"));
+        return Ref64.fromTokens(o, x.dim(2), x.dim(3)).add(x);
     }
 
     Ref64 midBlock(String p, Ref64 x) {
         Ref64 h = resnet(p + ".resnets.0", x);
-        h = attention(p + ".attentions.0", h);
+        h = attention(p + ".attentions.0", h, 1);
         return resnet(p + ".resnets.1", h);
     }
 
@@ -72,7 +73,7 @@ final class VaeReference {
             }
             if (i < channels.size() - 1) {
                 String c = "encoder.down_blocks." + i + ".downsamplers.0.conv";
-                h = Ref64.conv2d(h, w(c + ".weight"), w(c + ".bias"), 2, 0, 1, 0, 1); // pad bottom/right only
+                h = Ref64.conv2d(h, w(c + ".weight"), w(c + ".bias"), 2, 0, 1); // pad bottom/right only
             }
         }
         h = midBlock("encoder.mid_block", h);
@@ -88,7 +89,8 @@ final class VaeReference {
                 h = resnet("decoder.up_blocks." + i + ".resnets." + j, h);
             }
             if (i < channels.size() - 1) {
-                h = conv("decoder.up_blocks." + i + ".upsamplers.0.conv", Ref64.upsampleNearest2x(h), 1, 1);
+                Ref64 doubled = Ref64.nearest(h, 2 * h.dim(2), 2 * h.dim(3));
+                h = conv("decoder.up_blocks." + i + ".upsamplers.0.conv", doubled, 1, 1);
             }
         }
         h = norm("decoder.conv_norm_out", h).map(Ref64::silu);
