@@ -2,7 +2,6 @@ package io.sara4j.cli;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.diffusion.text.ClipTextConfig;
 import io.sara4j.diffusion.text.ClipTextModel;
@@ -13,7 +12,6 @@ import io.sara4j.diffusion.vae.AutoencoderKLConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 /** Writes a tiny randomly initialised diffusers folder (8x8 images) for command tests. */
 final class TinyModelFolder {
@@ -45,17 +43,13 @@ final class TinyModelFolder {
                  "text_encoder": ["transformers", "CLIPTextModel"], "tokenizer": ["transformers", "CLIPTokenizer"],
                  "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"]}
                 """);
-        for (String d : new String[] {"vae", "text_encoder", "tokenizer", "scheduler"}) {
+        for (String d : new String[] {"tokenizer", "scheduler"}) {
             Files.createDirectories(root.resolve(d));
         }
         try (NDManager m = engine.newBaseManager()) {
             new UNet2DConditionModel(m, UNet2DConditionConfig.parse(UNET)).save(root.resolve("unet"));
-            Files.writeString(root.resolve("vae/config.json"), VAE);
-            SafetensorsWriter.write(root.resolve("vae/diffusion_pytorch_model.safetensors"),
-                    new AutoencoderKL(m, AutoencoderKLConfig.parse(VAE, "vae")).stateDict(), Map.of());
-            Files.writeString(root.resolve("text_encoder/config.json"), CLIP);
-            SafetensorsWriter.write(root.resolve("text_encoder/model.safetensors"),
-                    new ClipTextModel(m, ClipTextConfig.parse(CLIP, "clip")).stateDict(), Map.of());
+            new AutoencoderKL(m, AutoencoderKLConfig.parse(VAE, "vae")).save(root.resolve("vae"));
+            new ClipTextModel(m, ClipTextConfig.parse(CLIP, "clip")).save(root.resolve("text_encoder"));
         }
         // a 12-token byte-level BPE vocabulary: enough for prompts made of these letters
         Files.writeString(root.resolve("tokenizer/vocab.json"), """

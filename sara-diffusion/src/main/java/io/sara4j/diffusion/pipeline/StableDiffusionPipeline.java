@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.io.AtomicFiles;
 import io.sara4j.diffusion.scheduler.Scheduler;
 import io.sara4j.diffusion.scheduler.SchedulerConfig;
 import io.sara4j.diffusion.text.ClipTextModel;
@@ -14,8 +15,12 @@ import io.sara4j.diffusion.unet.UNet2DConditionModel;
 import io.sara4j.diffusion.vae.AutoencoderKL;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 
@@ -70,6 +75,60 @@ public final class StableDiffusionPipeline {
         AutoencoderKL vae = folder.hasVae() ? folder.loadVae(manager, computeType) : null;
         ClipTextModel textEncoder = folder.loadTextEncoder(manager, computeType);
         return new StableDiffusionPipeline(unet, vae, textEncoder, folder.loadTokenizer(), folder.schedulerConfig());
+    }
+
+    /**
+     * Writes the pipeline as a diffusers folder at {@code root} (which must not exist yet): the
+     * components' configs and float32-or-current-type weights, the tokenizer files and the scheduler
+     * config, plus {@code model_index.json}. Everything is written into a temporary sibling folder
+     * that is renamed into place at the end, so {@code root} appears complete or not at all.
+     */
+    public void save(Path root) throws IOException {
+        Path target = root.toAbsolutePath().normalize();
+        if (Files.exists(target)) {
+            throw new IllegalArgumentException(target + ": already exists; choose a new output folder");
+        }
+        Files.createDirectories(target.getParent());
+        Path staging = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".partial-");
+        try {
+            unet.save(staging.resolve(DiffusersFolder.UNET));
+            if (vae != null) {
+                vae.save(staging.resolve(DiffusersFolder.VAE));
+            }
+            textEncoder.save(staging.resolve(DiffusersFolder.TEXT_ENCODER));
+            tokenizer.save(staging.resolve(DiffusersFolder.TOKENIZER));
+            Path scheduler = Files.createDirectories(staging.resolve(DiffusersFolder.SCHEDULER));
+            AtomicFiles.writeString(scheduler.resolve("scheduler_config.json"), schedulerConfig.toJson());
+            AtomicFiles.writeString(staging.resolve("model_index.json"), modelIndexJson());
+            Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException e) {
+            deleteRecursively(staging);
+            throw e;
+        }
+    }
+
+    private String modelIndexJson() {
+        String schedulerClass = schedulerConfig.className() == null ? "DDIMScheduler" : schedulerConfig.className();
+        return "{\n"
+                + "  \"_class_name\": \"StableDiffusionPipeline\",\n"
+                + "  \"_diffusers_version\": \"0.27.2\",\n"
+                + "  \"scheduler\": [\"diffusers\", \"" + schedulerClass + "\"],\n"
+                + "  \"text_encoder\": [\"transformers\", \"CLIPTextModel\"],\n"
+                + "  \"tokenizer\": [\"transformers\", \"CLIPTokenizer\"],\n"
+                + "  \"unet\": [\"diffusers\", \"UNet2DConditionModel\"],\n"
+                + "  \"vae\": " + (vae == null ? "[null, null]" : "[\"diffusers\", \"AutoencoderKL\"]") + "\n"
+                + "}\n";
+    }
+
+    private static void deleteRecursively(Path folder) throws IOException {
+        if (!Files.exists(folder)) {
+            return;
+        }
+        try (var paths = Files.walk(folder)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     /** The prompt embeddings (B, 77, D): the text encoder's last hidden state. */

@@ -3,7 +3,9 @@ package io.sara4j.diffusion.text;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.io.AtomicFiles;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,8 +40,10 @@ public final class ClipTokenizer {
     private final int padId;
     private final int unkId;
     private final int maxLength;
+    private final Path source;
 
     private ClipTokenizer(Map<String, Integer> vocab, BpeModel bpe, ClipTokenizerConfig config, Path source) {
+        this.source = source;
         this.vocab = Map.copyOf(vocab);
         this.bpe = bpe;
         Map<String, Integer> ids = new HashMap<>();
@@ -76,6 +80,24 @@ public final class ClipTokenizer {
         // The reference keeps its two markers whole whatever the configured special tokens are.
         BpeModel bpe = new BpeModel(merges, List.of(ClipPreTokenizer.START_OF_TEXT, ClipPreTokenizer.END_OF_TEXT));
         return new ClipTokenizer(vocab, bpe, ClipTokenizerConfig.load(folder), folder);
+    }
+
+    /** The files a tokenizer folder may hold; {@link #save} copies those present. */
+    private static final List<String> FILES = List.of("vocab.json", "merges.txt", "tokenizer_config.json",
+            "special_tokens_map.json", "added_tokens.json");
+
+    /**
+     * Writes this tokenizer's files into {@code folder} (created if needed): the files it was
+     * loaded from, copied unchanged, each atomically.
+     */
+    public void save(Path folder) throws IOException {
+        Files.createDirectories(folder);
+        for (String name : FILES) {
+            Path from = source.resolve(name);
+            if (Files.isRegularFile(from)) {
+                AtomicFiles.write(folder.resolve(name), out -> Files.copy(from, out));
+            }
+        }
     }
 
     /** The BPE symbols of {@code text} (added tokens kept whole), without bos/eos, untruncated. */

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.diffusion.scheduler.SchedulerConfig;
 import io.sara4j.diffusion.testing.EngineTestBase;
 import io.sara4j.diffusion.testing.FixtureTensors;
@@ -22,9 +21,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -126,30 +123,21 @@ class StableDiffusionPipelineTest extends EngineTestBase {
     }
 
     @Test
-    void aDiffusersFolderLoadsIntoTheSamePipeline(@TempDir Path root) throws IOException {
-        StableDiffusionPipeline built = tinyPipeline(true);
-        Files.writeString(root.resolve("model_index.json"), """
-                {"_class_name": "StableDiffusionPipeline", "scheduler": ["diffusers", "DDIMScheduler"],
-                 "text_encoder": ["transformers", "CLIPTextModel"], "tokenizer": ["transformers", "CLIPTokenizer"],
-                 "unet": ["diffusers", "UNet2DConditionModel"], "vae": ["diffusers", "AutoencoderKL"]}
-                """);
-        built.unet().save(root.resolve("unet"));
-        for (String d : new String[] {"vae", "text_encoder", "tokenizer", "scheduler"}) {
-            Files.createDirectories(root.resolve(d));
+    void savedFolderLoadsIntoTheSamePipelineAndRefusesToOverwrite(@TempDir Path dir) throws IOException {
+        for (boolean latent : new boolean[] {true, false}) {
+            StableDiffusionPipeline built = tinyPipeline(latent);
+            Path root = dir.resolve(latent ? "latent" : "pixel");
+            built.save(root);
+            try (var files = Files.list(dir)) {
+                assertThat(files.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains("partial"));
+            }
+            DiffusersFolder folder = DiffusersFolder.open(root);
+            assertThat(folder.hasVae()).isEqualTo(latent);
+            StableDiffusionPipeline loaded = StableDiffusionPipeline.load(folder, manager, DataType.FLOAT32);
+            float[] expected = built.generate(manager, request(11, Sampler.EULER)).toFloatArray();
+            assertThat(loaded.generate(manager, request(11, Sampler.EULER)).toFloatArray()).containsExactly(expected);
+            assertThatThrownBy(() -> built.save(root)).hasMessageContaining("already exists");
         }
-        Files.writeString(root.resolve("vae/config.json"), VAE);
-        SafetensorsWriter.write(root.resolve("vae/diffusion_pytorch_model.safetensors"), built.vae().stateDict(), Map.of());
-        Files.writeString(root.resolve("text_encoder/config.json"), CLIP);
-        SafetensorsWriter.write(root.resolve("text_encoder/model.safetensors"), built.textEncoder().stateDict(), Map.of());
-        Path tok = FixtureTensors.resource("parity/tokenizer_clip");
-        for (String f : new String[] {"vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"}) {
-            Files.copy(tok.resolve(f), root.resolve("tokenizer").resolve(f), StandardCopyOption.REPLACE_EXISTING);
-        }
-        Files.writeString(root.resolve("scheduler/scheduler_config.json"), SCHEDULER);
-
-        StableDiffusionPipeline loaded = StableDiffusionPipeline.load(DiffusersFolder.open(root), manager, DataType.FLOAT32);
-        float[] expected = built.generate(manager, request(11, Sampler.EULER)).toFloatArray();
-        assertThat(loaded.generate(manager, request(11, Sampler.EULER)).toFloatArray()).containsExactly(expected);
     }
 
     @Test
