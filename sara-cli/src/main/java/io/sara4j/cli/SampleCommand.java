@@ -11,7 +11,6 @@ import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,12 +28,8 @@ final class SampleCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
-    @Option(names = "--adapter", paramLabel = "FILE", description = "Adapter file to apply (repeatable).")
-    List<Path> adapters = new ArrayList<>();
-
-    @Option(names = "--scale", paramLabel = "ALPHA",
-            description = "Scale of each adapter, in order (default 1.0 for every adapter without one).")
-    List<Double> scales = new ArrayList<>();
+    @Mixin
+    AdapterOptions adapters;
 
     @Option(names = "--prompt", required = true, description = "What to generate.")
     String prompt;
@@ -71,18 +66,12 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (scales.size() > adapters.size()) {
-            throw new IllegalArgumentException(scales.size() + " --scale values for " + adapters.size() + " --adapter files");
-        }
-        List<Double> alphas = new ArrayList<>(scales);
-        while (alphas.size() < adapters.size()) {
-            alphas.add(1.0);
-        }
+        List<Double> alphas = adapters.alphas();
         PrintWriter log = spec.commandLine().getErr();
         try (NDManager manager = Engines.pytorch().newBaseManager()) {
             DiffusersFolder folder = DiffusersFolder.open(model.model, model.variant);
             StableDiffusionPipeline pipeline = StableDiffusionPipeline.load(folder, manager, model.computeType());
-            AdapterFiles.apply(pipeline.unet(), adapters, alphas, manager);
+            AdapterFiles.apply(pipeline.unet(), adapters.adapters, alphas, manager);
             int side = pipeline.defaultImageSize();
             GenerationRequest request = new GenerationRequest(prompt, negativePrompt, count, steps, guidance, seed,
                     height == null ? side : height, width == null ? side : width, Sampler.parse(sampler));
