@@ -4,8 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -53,23 +55,30 @@ final class MetadataJsonl {
         }
         List<Example> examples = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String text;
-            int line = 0;
-            while ((text = reader.readLine()) != null) {
-                line++;
+        // Decoded line by line (not through a buffered reader) so a bad byte is reported at its line.
+        byte[] bytes = Files.readAllBytes(file);
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder();
+        int line = 0;
+        for (int start = 0; start < bytes.length; ) {
+            int end = start;
+            while (end < bytes.length && bytes[end] != '\n') {
+                end++;
+            }
+            line++;
+            try {
+                String text = utf8.decode(ByteBuffer.wrap(bytes, start, end - start)).toString();
                 if (line == 1 && text.startsWith("\uFEFF")) {
                     text = text.substring(1); // byte-order mark
                 }
-                if (text.isBlank()) {
-                    continue;
-                }
-                try {
+                if (!text.isBlank()) { // blank includes the lone "\r" of an empty CRLF line
                     examples.add(parseLine(folder, text, line, options));
-                } catch (IllegalArgumentException e) {
-                    problems.add(file + ":" + line + ": " + e.getMessage());
                 }
+            } catch (CharacterCodingException e) {
+                problems.add(file + ":" + line + ": not UTF-8 text (JSON lines must be UTF-8)");
+            } catch (IllegalArgumentException e) {
+                problems.add(file + ":" + line + ": " + e.getMessage());
             }
+            start = end + 1;
         }
         if (!problems.isEmpty()) {
             throw new IllegalArgumentException(report(file, problems));

@@ -10,8 +10,10 @@ import io.sara4j.core.nn.Engines;
 import io.sara4j.diffusion.pipeline.Images;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -177,6 +179,18 @@ class ImageCaptionDatasetTest {
                 .hasMessageContaining("metadata.jsonl:6: field \"file_name\" must be a file path relative")
                 .hasMessageContaining("metadata.jsonl:7: malformed JSON")
                 .hasMessageNotContaining("metadata.jsonl:8");
+    }
+
+    @Test
+    void nonUtf8MetadataNamesTheLine() throws IOException {
+        twoImages();
+        byte[] good = "{\"file_name\": \"a.png\", \"text\": \"a\"}\n".getBytes(StandardCharsets.UTF_8);
+        byte[] bad = {'{', '"', 't', '"', ':', '"', (byte) 0xff, '"', '}', '\n'};
+        byte[] both = Arrays.copyOf(good, good.length + bad.length);
+        System.arraycopy(bad, 0, both, good.length, bad.length);
+        Files.write(dir.resolve("metadata.jsonl"), both);
+        assertThatThrownBy(() -> ImageCaptionDataset.open(dir, options(2).build()))
+                .hasMessageStartingWith(dir.resolve("metadata.jsonl") + ":2: not UTF-8");
     }
 
     @Test

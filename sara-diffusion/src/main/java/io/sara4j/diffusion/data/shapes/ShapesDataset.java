@@ -40,8 +40,9 @@ import java.util.stream.Stream;
  * <p><b>Folder.</b> {@code <style>-<k>.png} (k zero-padded to 5 digits) for each style and k, and
  * {@code metadata.jsonl} with one line per image, in style-then-k order:
  * <pre>
- * {"file_name":"stripes-00000.png","text":"a red circle on a black background","shape":"circle",
- *  "colour":"red","background":"black","style":"stripes","split":"train","x":0.482421875,"y":0.529296875,"radius":0.28125}
+ * {"file_name":"stripes-00000.png","text":"a magenta square on a navy background","shape":"square",
+ *  "colour":"magenta","background":"navy","style":"stripes","split":"train","x":0.53515625,"y":0.40234375,
+ *  "radius":0.359375}
  * </pre>
  * Everything is written into a hidden sibling folder that is renamed to the target at the end, so
  * the target appears complete or not at all.
@@ -80,9 +81,7 @@ public final class ShapesDataset {
 
     /** The distinct content captions of the options' split: the evaluation prompts of HELD_OUT. */
     public static List<String> prompts(ShapesOptions options) {
-        return combinations(options).stream()
-                .map(c -> new ShapesSpec(c.shape(), c.colour(), c.background(), Style.PLAIN, 0.5, 0.5, 0.25, 0)
-                        .caption())
+        return combinations(options).stream().map(c -> ShapesSpec.caption(c.shape(), c.colour(), c.background()))
                 .toList();
     }
 

@@ -30,6 +30,11 @@ public record ShapesSpec(ShapeKind shape, Colour colour, Background background, 
 
     /** The content caption, without the style: "a red circle on a black background", "an orange …". */
     public String caption() {
+        return caption(shape, colour, background);
+    }
+
+    /** The content caption of a (shape, colour, background) combination. */
+    static String caption(ShapeKind shape, Colour colour, Background background) {
         return colour.article() + " " + colour.label() + " " + shape.label() + " on a " + background.label()
                 + " background";
     }

@@ -163,6 +163,16 @@ class ShapesDatasetTest {
     }
 
     @Test
+    void documentedExampleLineIsWhatGenerateWrites() throws IOException {
+        // docs/data.md and the ShapesDataset Javadoc quote this line
+        ShapesDataset.generate(dir.resolve("doc"), List.of(Style.STRIPES), 1, 1, ShapesOptions.defaults());
+        assertThat(Files.readString(dir.resolve("doc/metadata.jsonl"))).isEqualTo("{\"file_name\":\"stripes-00000.png\","
+                + "\"text\":\"a magenta square on a navy background\",\"shape\":\"square\",\"colour\":\"magenta\","
+                + "\"background\":\"navy\",\"style\":\"stripes\",\"split\":\"train\",\"x\":0.53515625,"
+                + "\"y\":0.40234375,\"radius\":0.359375}\n");
+    }
+
+    @Test
     void refusesToOverwriteAndReplacesOnlyAnEmptyFolder() throws IOException {
         Path used = Files.createDirectories(dir.resolve("used"));
         Files.writeString(used.resolve("keep.txt"), "mine");
