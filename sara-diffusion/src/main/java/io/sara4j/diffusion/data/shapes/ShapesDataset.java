@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sara4j.core.io.AtomicFiles;
 import io.sara4j.diffusion.data.SplitMix64;
 import io.sara4j.diffusion.pipeline.Images;
+import java.awt.image.BufferedImage;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -18,6 +20,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
+import javax.imageio.ImageIO;
 
 /**
  * Generates shapes-benchmark sets as image folders that {@link io.sara4j.diffusion.data.ImageCaptionDataset}
@@ -136,7 +139,7 @@ public final class ShapesDataset {
                 for (int k = 0; k < count; k++) {
                     ShapesSpec spec = content.get(k).withStyle(style);
                     String name = String.format("%s-%05d.png", style.label(), k);
-                    Images.writePng(ShapesRenderer.render(spec, options.imageSize()), temp.resolve(name));
+                    writePng(ShapesRenderer.render(spec, options.imageSize()), temp.resolve(name));
                     metadata.append(metadataLine(name, spec, options)).append('\n');
                     written.add(spec);
                 }
@@ -150,6 +153,19 @@ public final class ShapesDataset {
         }
         syncFolder(parent);
         return written;
+    }
+
+    /**
+     * Writes one PNG into the temporary folder, flushed to disk: the folder as a whole is what is
+     * published atomically, so the per-file rename of {@link Images#writePng} would only add cost.
+     */
+    private static void writePng(BufferedImage image, Path file) throws IOException {
+        try (FileOutputStream out = new FileOutputStream(file.toFile())) {
+            if (!ImageIO.write(image, "png", out)) {
+                throw new IOException(file + ": no PNG writer available");
+            }
+            out.getChannel().force(true);
+        }
     }
 
     private static String metadataLine(String fileName, ShapesSpec spec, ShapesOptions options) throws IOException {
