@@ -144,7 +144,7 @@ public final class Sara extends AdamWTuner {
         for (SparseAdaptation t : penalty.eligible()) {
             gradients.computeIfAbsent(t, x -> x.values().zerosLike()); // a tensor the loss did not reach
         }
-        double value = penalty.addGradients(gradients);
+        double value = penalty.addGradients(gradients, steps());
         if (gradients.size() != leaves.size()) {
             leaves.clear();
             leaves.addAll(leaves(gradients));
