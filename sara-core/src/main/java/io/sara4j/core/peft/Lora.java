@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sara4j.core.io.SafetensorsDType;
 import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.io.TensorInfo;
@@ -55,6 +56,9 @@ import org.slf4j.LoggerFactory;
  * call of adapted layer ℓ during step t is drawn from a generator seeded with (seed, t, ℓ, c)
  * ({@link StepRandom}), so the same seed gives the same masks, and a resumed run draws exactly the
  * masks of an uninterrupted one. The call counter restarts after each step.
+ *
+ * <p>Training state ({@link #saveState}): {@code <module>.lora_A.weight}, {@code <module>.lora_B.weight}
+ * and their moments ({@code .exp_avg}, {@code .exp_avg_sq}).
  */
 public final class Lora extends AdamWTuner {
     private static final Logger LOG = LoggerFactory.getLogger(Lora.class);
@@ -409,6 +413,56 @@ public final class Lora extends AdamWTuner {
                 throw new IllegalArgumentException(file + ": LoRA adapter metadata lacks \"" + key + "\"");
             }
         }
+    }
+
+    @Override
+    protected String methodId() {
+        return "lora";
+    }
+
+    @Override
+    protected String configJson() {
+        return config.toJson();
+    }
+
+    @Override
+    protected BaseFingerprint fingerprint() {
+        return fingerprint;
+    }
+
+    @Override
+    protected Map<String, NDArray> namedLeaves() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (LoraAdaptation l : adapters) {
+            out.put(l.module + ".lora_A.weight", l.a);
+            out.put(l.module + ".lora_B.weight", l.b);
+        }
+        return out;
+    }
+
+    @Override
+    protected void stateTensors(Map<String, NDArray> out) {
+        namedLeaves().forEach((name, factor) -> out.put(name, factor.stopGradient()));
+    }
+
+    @Override
+    protected StatePlan readState(TrainingState.Reader in) {
+        Map<String, Shape> leaves = new LinkedHashMap<>();
+        Map<String, NDArray> factors = namedLeaves();
+        factors.forEach((name, factor) -> {
+            in.require(name, factor.getShape(), SafetensorsDType.F32);
+            leaves.put(name, factor.getShape());
+        });
+        return new StatePlan(leaves, () -> factors.forEach((name, factor) -> {
+            try (NDArray target = factor.stopGradient(); NDArray v = in.load(name, state, factor.getDataType())) {
+                target.set(new NDIndex("..."), v);
+            }
+        }));
+    }
+
+    @Override
+    protected void afterStateLoaded() {
+        adapters.forEach(LoraAdaptation::endStep);
     }
 
     /** W ← W + (alpha/r)·B·A in every adapted weight, then the adaptations are removed. */

@@ -1,6 +1,10 @@
 package io.sara4j.core.peft;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * LoRA settings (Hu et al. 2021; the paper's main baseline, SaRA §5.1 Table 1).
@@ -83,4 +87,19 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         return alpha / rank;
     }
 
+    /** The settings as JSON (rank, alpha, dropout, targets, optimizer, seed), for state files. */
+    public String toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rank", rank);
+        m.put("alpha", alpha);
+        m.put("dropout", dropout);
+        m.put("targets", targets);
+        m.put("optimizer", optimizer.describe());
+        m.put("seed", seed);
+        try {
+            return new ObjectMapper().writeValueAsString(m);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("config is not serializable", e);
+        }
+    }
 }
