@@ -40,9 +40,16 @@ public final class Conv2d extends Module {
         this.bias = bias ? registerParameter("bias", Init.defaultUniform(manager, new Shape(outChannels), fanIn)) : null;
     }
 
-    /** Applies the convolution to {@code x} of shape (N, in, H, W). */
+    /**
+     * Applies the convolution to {@code x} of shape (N, in, H, W), with {@code weight.value()}, or,
+     * when the weight's adaptation is a {@link Conv2dAdaptation}, through that adaptation.
+     */
     public NDArray forward(NDArray x) {
-        return conv2d(x, weight.value(), bias == null ? null : bias.value(), stride, padding, dilation, groups);
+        NDArray b = bias == null ? null : bias.value();
+        if (weight.adaptation() instanceof Conv2dAdaptation adapted) {
+            return adapted.conv2d(x, weight.data(), b, stride, padding, dilation, groups, isTraining());
+        }
+        return conv2d(x, weight.value(), b, stride, padding, dilation, groups);
     }
 
     /** The functional form; {@code b} may be {@code null}. The result belongs to {@code x}'s manager. */
@@ -60,5 +67,10 @@ public final class Conv2d extends Module {
     /** The bias parameter, or {@code null}. */
     public Parameter bias() {
         return bias;
+    }
+
+    /** Number of groups (in and out channels are split into this many independent convolutions). */
+    public int groups() {
+        return groups;
     }
 }

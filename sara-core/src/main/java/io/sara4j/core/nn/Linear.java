@@ -24,9 +24,16 @@ public final class Linear extends Module {
         this.bias = bias ? registerParameter("bias", Init.defaultUniform(manager, new Shape(outFeatures), inFeatures)) : null;
     }
 
-    /** Applies the layer to {@code x} of shape (..., in). */
+    /**
+     * Applies the layer to {@code x} of shape (..., in): {@code linear(x, weight.value(), b)}, or, when
+     * the weight's adaptation is a {@link LinearAdaptation}, that adaptation's own linear map.
+     */
     public NDArray forward(NDArray x) {
-        return linear(x, weight.value(), bias == null ? null : bias.value());
+        NDArray b = bias == null ? null : bias.value();
+        if (weight.adaptation() instanceof LinearAdaptation adapted) {
+            return adapted.linear(x, weight.data(), b, isTraining());
+        }
+        return linear(x, weight.value(), b);
     }
 
     /**

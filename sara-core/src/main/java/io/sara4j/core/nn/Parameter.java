@@ -12,7 +12,9 @@ import java.util.Objects;
  *
  * <p>The stored array belongs to the manager of the module that created it and lives as long as
  * the model. {@link #value()} is what layers compute with; fine-tuning methods change it by
- * installing an adaptation instead of editing layer code.
+ * installing an adaptation instead of editing layer code ({@link Linear} and {@link Conv2d} may
+ * instead hand their input to a {@link LinearAdaptation} or {@link Conv2dAdaptation}, see
+ * {@link Adaptation}).
  *
  * <p>Stored arrays are never tracked by an open {@link NDScope}: a model may be built or loaded
  * inside a scope and keeps its weights when the scope closes.

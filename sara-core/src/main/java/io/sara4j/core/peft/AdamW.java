@@ -95,6 +95,24 @@ final class AdamW implements AutoCloseable {
     }
 
     /**
+     * Overwrites the moments of the registered {@code parameter} with copies of {@code first} and
+     * {@code second} (same shape), when resuming a run.
+     */
+    void setMoments(NDArray parameter, NDArray first, NDArray second) {
+        Moments mo = moments.get(parameter);
+        if (mo == null) {
+            throw new IllegalStateException("leaf of shape " + parameter.getShape() + " was never registered");
+        }
+        mo.first().set(new NDIndex("..."), first);
+        mo.second().set(new NDIndex("..."), second);
+    }
+
+    /** Continues the bias correction from {@code updates} completed updates (when resuming a run). */
+    void restoreUpdates(long updates) {
+        t = updates;
+    }
+
+    /**
      * One update of every leaf at learning rate {@code lr}. Run inside an {@link NDScope}: the
      * temporaries it creates are left to that scope.
      */

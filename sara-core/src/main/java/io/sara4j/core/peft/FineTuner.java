@@ -55,11 +55,39 @@ public interface FineTuner extends AutoCloseable {
 
     /**
      * Reads an adapter file written by {@link #save(Path)} for the same base model and method and
-     * puts its values into the module; optimizer state is not part of the file and is kept.
+     * puts its values into the module; optimizer state is not part of the file and is kept. To
+     * continue a run exactly, use {@link #saveState(Path)} and {@link #loadState(Path)} instead.
      *
      * @throws IllegalArgumentException naming the tensor when the file does not fit this tuner
      */
     void load(Path file);
+
+    /**
+     * Writes everything needed to continue this run exactly (atomically, as a safetensors file; see
+     * "Training state files" in {@code docs/adapter-format.md}): the trained values, the index sets
+     * in use (SaRA's active entries after progressive re-selection), Adam's moments and the step
+     * counter, with the method, configuration and base fingerprint. Per-step randomness (SaRA's
+     * penalized layer, LoRA's dropout masks) is derived from the seed and the step number, so it
+     * needs no saved generator.
+     *
+     * <p>Resuming: attach the same method with the same configuration to a fresh copy of the same
+     * base model, then {@link #loadState(Path)}; training on then gives bit-identical parameters and
+     * {@link StepReport}s to a run that was never interrupted (given the same batches).
+     *
+     * @throws IllegalStateException after {@link #merge()} or {@link #close()}
+     */
+    void saveState(Path file);
+
+    /**
+     * Restores a state written by {@link #saveState(Path)}: values, index sets, moments and step
+     * counter, replacing this tuner's. Everything is checked before anything changes: format,
+     * method, base fingerprint, every configuration field, and each tensor's presence, type and shape;
+     * tensors this tuner does not know are refused too.
+     *
+     * @throws IllegalArgumentException naming the file and the field or tensor that does not fit
+     * @throws IllegalStateException after {@link #merge()} or {@link #close()}
+     */
+    void loadState(Path file);
 
     /**
      * Writes the adapted values into the parameters' stored tensors and removes the adaptations, so

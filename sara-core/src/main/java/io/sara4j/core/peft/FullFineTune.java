@@ -3,6 +3,10 @@ package io.sara4j.core.peft;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.core.io.SafetensorsDType;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.Parameter;
@@ -22,6 +26,9 @@ import java.util.Map;
  * original copy, 16 bytes per tuned value.
  *
  * <p>Default learning rate 1e-5 (diffusers' full fine-tuning script) when none is given.
+ *
+ * <p>Training state: per tuned tensor {@code P} its current values {@code P} and moments
+ * {@code P.exp_avg}, {@code P.exp_avg_sq}.
  */
 public final class FullFineTune extends AdamWTuner {
     /** The learning rate used when the config gives none. */
@@ -31,11 +38,13 @@ public final class FullFineTune extends AdamWTuner {
     private final Map<String, NDArray> originals = new LinkedHashMap<>();
     private final BaseFingerprint fingerprint;
     private final OptimizerConfig config;
+    private final NameFilter targets;
 
-    private FullFineTune(NDManager state, Map<String, Parameter> params, OptimizerConfig config) {
+    private FullFineTune(NDManager state, Map<String, Parameter> params, NameFilter targets, OptimizerConfig config) {
         super(state, config, config.schedule(DEFAULT_LEARNING_RATE));
         this.params = params;
         this.config = config;
+        this.targets = targets;
         Map<String, NDArray> data = new LinkedHashMap<>();
         params.forEach((name, p) -> data.put(name, p.data()));
         this.fingerprint = BaseFingerprint.of(data);
@@ -53,7 +62,7 @@ public final class FullFineTune extends AdamWTuner {
     public static FullFineTune attach(Module module, NameFilter targets, OptimizerConfig config) {
         Map<String, Parameter> params = Sara.targets(module, targets);
         NDManager state = params.values().iterator().next().data().getManager().newSubManager();
-        return new FullFineTune(state, params, config);
+        return new FullFineTune(state, params, targets, config);
     }
 
     @Override
@@ -108,19 +117,72 @@ public final class FullFineTune extends AdamWTuner {
                 NDArray delta = p.data().stopGradient().reshape(-1).sub(originals.get(name).reshape(-1));
                 NDArray changed = delta.neq(0).nonzero().reshape(-1);
                 NDArray positions = changed.toType(SparseSelection.indexType(p.shape().size()), false);
-                NDArray values = delta.get(new ai.djl.ndarray.index.NDIndex("{}", changed));
+                NDArray values = delta.get(new NDIndex("{}", changed));
                 NDScope.unregister(positions, values);
                 positions.attach(out);
                 values.attach(out);
                 entries.put(name, new SparseAdapter.Entry(positions, values));
             }
         });
-        return new SparseAdapter(out, entries, fingerprint, "full", Double.NaN, configJson(), steps());
+        return new SparseAdapter(out, entries, fingerprint, methodId(), Double.NaN, configJson(), steps());
     }
 
-    private String configJson() {
-        return "{\"learning_rate\":" + schedule.baseLearningRate() + ",\"schedule\":\"" + config.resolvedScheduleKind().id()
-                + "\",\"weight_decay\":" + config.weightDecay() + "}";
+    /** {@code optimizer} (see {@link OptimizerConfig#describe()}), {@code include}, {@code exclude}. */
+    @Override
+    protected String configJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("optimizer", config.describe());
+        m.put("include", targets.include());
+        m.put("exclude", targets.exclude());
+        try {
+            return new ObjectMapper().writeValueAsString(m);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("config is not serializable", e);
+        }
+    }
+
+    @Override
+    protected String methodId() {
+        return "full";
+    }
+
+    @Override
+    protected BaseFingerprint fingerprint() {
+        return fingerprint;
+    }
+
+    @Override
+    protected Map<String, NDArray> namedLeaves() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        params.forEach((name, p) -> out.put(name, p.data()));
+        return out;
+    }
+
+    @Override
+    protected void stateTensors(Map<String, NDArray> out) {
+        params.forEach((name, p) -> out.put(name, p.data().stopGradient()));
+    }
+
+    @Override
+    protected StatePlan readState(TrainingState.Reader in) {
+        return readDenseValues(in, params, state);
+    }
+
+    /**
+     * Validates and plans the load of whole tensors {@code P} (current values), the state of the
+     * dense methods, whose leaves are the stored tensors themselves.
+     */
+    static StatePlan readDenseValues(TrainingState.Reader in, Map<String, Parameter> params, NDManager manager) {
+        Map<String, Shape> leaves = new LinkedHashMap<>();
+        params.forEach((name, p) -> {
+            in.require(name, p.shape(), SafetensorsDType.of(p.dataType()));
+            leaves.put(name, p.shape());
+        });
+        return new StatePlan(leaves, () -> params.forEach((name, p) -> {
+            try (NDArray w = p.data().stopGradient(); NDArray v = in.load(name, manager, p.dataType())) {
+                w.set(new NDIndex("..."), v);
+            }
+        }));
     }
 
     @Override
@@ -140,10 +202,10 @@ public final class FullFineTune extends AdamWTuner {
                     scope.suppressNotUsedWarning();
                     NDArray base = originals.get(name).duplicate();
                     NDArray flat = base.reshape(-1);
-                    ai.djl.ndarray.index.NDIndex at = new ai.djl.ndarray.index.NDIndex("{}", SparseAdaptation.int64(e.positions()));
+                    NDIndex at = new NDIndex("{}", SparseAdaptation.int64(e.positions()));
                     flat.set(at, flat.get(at).add(e.delta()));
                     try (NDArray w = params.get(name).data().stopGradient()) {
-                        w.set(new ai.djl.ndarray.index.NDIndex("..."), base);
+                        w.set(new NDIndex("..."), base);
                     }
                 }
             });

@@ -3,13 +3,18 @@ package io.sara4j.core.peft;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sara4j.core.io.SafetensorsDType;
 import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.io.TensorInfo;
-import io.sara4j.core.nn.Adaptation;
+import io.sara4j.core.nn.Conv2d;
+import io.sara4j.core.nn.Conv2dAdaptation;
+import io.sara4j.core.nn.Linear;
+import io.sara4j.core.nn.LinearAdaptation;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.Parameter;
 import java.io.IOException;
@@ -21,31 +26,39 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.SplittableRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * LoRA (Hu et al. 2021), SaRA's main baseline: for each targeted module's weight W (out, fanIn),
- * W_eff = W + (alpha/r)·B·A with A (r, fanIn) initialised like a Linear weight (peft's
- * kaiming-uniform) and B (out, r) zeros, so training starts from the base model. Conv weights
- * (out, in, k, k) are handled as (out, in·k·k).
+ * LoRA (Hu et al. 2021), SaRA's main baseline, in peft's form: for each targeted {@link Linear}
+ * (weight W (out, in)) the layer computes
+ * <pre>
+ *   y = x·Wᵀ + b + s·(dropout(x)·Aᵀ)·Bᵀ,    s = alpha/r
+ * </pre>
+ * with A (r, in) initialised like a Linear weight (kaiming-uniform with a = √5, i.e.
+ * U(−1/√in, 1/√in), drawn from the config's seed) and B (out, r) zeros, so training starts from the
+ * base model. For a targeted {@link Conv2d} (weight (out, in, k, k), groups 1) the branch is a
+ * convolution with A viewed as (r, in, k, k) (the layer's stride, padding and dilation) followed by
+ * a 1×1 convolution with B viewed as (out, r, 1, 1), as peft does; the files hold A as (r, in·k·k).
  *
- * <p><b>Weight side, not activation side.</b> sara4j's single plug-in point is
- * {@link Parameter#value()}, so LoRA is an {@link Adaptation} that returns W + s·B·A. This costs,
- * per adapted layer and step, one weight-sized temporary (and its gradient in backward), where
- * peft's activation-side form x·Aᵀ·Bᵀ costs activations of width r but keeps an extra activation
- * per layer for backward (the memory the paper's Fig. 5 attributes to LoRA). For the attention
- * projections of the models here the weight is the smaller of the two once batch × tokens exceeds
- * fanIn; an activation-side path would need the layers themselves to know about LoRA, which the
- * one-point design avoids. Merged and unmerged outputs agree to rounding.
+ * <p><b>Activation side.</b> The adaptation implements {@link LinearAdaptation} and
+ * {@link Conv2dAdaptation}, so the layers hand it their input and W + s·B·A is never formed in
+ * training. Backward then computes only dA and dB (B·L·r·(in + out) multiply-adds per layer) and
+ * keeps the activation x·Aᵀ (width r) for it; the frozen weight gets no gradient and no weight-shaped
+ * gradient is computed. This is the LoRA whose memory and time the paper compares SaRA with (Fig. 5).
+ * The adaptation's {@code apply(W)} still returns W + s·B·A (no dropout) for whatever needs
+ * the effective weight, and {@link #merge()} writes it into the stored weight.
  *
- * <p><b>Dropout.</b> peft drops input features per example before A; on the weight side there is no
- * input, so {@code dropout} drops each of the r rank components per step (scaled by 1/(1−p)), the
- * rank dropout of LyCORIS. Off (0) by default, as in the paper's comparison.
+ * <p><b>Dropout</b> ({@code lora_dropout}) acts on the LoRA branch's input only, element-wise, with
+ * survivors scaled by 1/(1 − p), and only while the layer is in training mode
+ * ({@code module.setTraining(true)}; modules start in eval mode). The mask of the c-th training-mode
+ * call of adapted layer ℓ during step t is drawn from a generator seeded with (seed, t, ℓ, c)
+ * ({@link StepRandom}), so the same seed gives the same masks, and a resumed run draws exactly the
+ * masks of an uninterrupted one. The call counter restarts after each step.
  *
- * <p>The effective weight is computed on every forward pass, also outside training; its
- * temporaries belong to the tuner and are freed at each step (or by the caller's {@code NDScope}).
- * For sampling, {@link #merge()} first: inference then costs nothing extra.
+ * <p>Training state ({@link #saveState}): {@code <module>.lora_A.weight}, {@code <module>.lora_B.weight}
+ * and their moments ({@code .exp_avg}, {@code .exp_avg_sq}).
  */
 public final class Lora extends AdamWTuner {
     private static final Logger LOG = LoggerFactory.getLogger(Lora.class);
@@ -56,49 +69,82 @@ public final class Lora extends AdamWTuner {
     private final List<LoraAdaptation> adapters = new ArrayList<>();
     private final BaseFingerprint fingerprint;
 
-    /** One adapted weight: its two factors and the adaptation that adds their product. */
-    private static final class LoraAdaptation implements Adaptation {
+    /** One adapted layer: its two factors, the activation-side forward and the effective weight. */
+    private final class LoraAdaptation implements LinearAdaptation, Conv2dAdaptation {
         final String module;
+        final int layer;
         final Parameter weight;
-        final NDArray a;
-        final NDArray b;
+        final NDArray a;          // (r, fanIn)
+        final NDArray b;          // (out, r)
         final float scale;
-        final double dropout;
-        final Random random;
-        NDManager forward;
+        int calls;                // training-mode forward calls since the last step (dropout stream)
+        NDManager forward;        // owns effective weights built by apply(), freed after each step
 
-        LoraAdaptation(String module, Parameter weight, NDArray a, NDArray b, double scale, double dropout, Random random,
-                NDManager forward) {
+        LoraAdaptation(String module, int layer, Parameter weight, NDArray a, NDArray b) {
             this.module = module;
+            this.layer = layer;
             this.weight = weight;
             this.a = a;
             this.b = b;
-            this.scale = (float) scale;
-            this.dropout = dropout;
-            this.random = random;
-            this.forward = forward;
+            this.scale = (float) config.scale();
+            this.forward = state.newSubManager();
+        }
+
+        /** W + s·B·A, the merged weight (no dropout). */
+        @Override
+        public NDArray apply(NDArray base) {
+            NDArray product = b.matMul(a).muli(scale);                 // (out, fanIn)
+            NDArray effective = base.add(product.reshape(base.getShape()));
+            product.attach(forward); // results of ops on the factors or the stored weight would live as
+            effective.attach(forward); // long as the model; they are freed with the step instead
+            return effective;
         }
 
         @Override
-        public NDArray apply(NDArray base) {
-            NDArray bs = b;
-            NDArray mask = null;
-            if (dropout > 0 && Autograd.isRecording()) {
-                float[] keep = new float[(int) a.getShape().get(0)];
-                for (int i = 0; i < keep.length; i++) {
-                    keep[i] = random.nextDouble() < dropout ? 0f : (float) (1 / (1 - dropout));
-                }
-                mask = forward.create(keep);
-                bs = b.mul(mask); // (out, r) with dropped columns
+        public NDArray linear(NDArray x, NDArray baseWeight, NDArray bias, boolean training) {
+            NDArray y = Linear.linear(x, baseWeight, bias);             // (..., out)
+            NDArray h = Linear.linear(dropped(x, training), a, null);  // (..., r): the activation LoRA keeps
+            return y.add(Linear.linear(h, b, null).muli(scale));        // + s·h·Bᵀ
+        }
+
+        @Override
+        public NDArray conv2d(NDArray x, NDArray baseWeight, NDArray bias, int stride, int padding, int dilation,
+                int groups, boolean training) {
+            Shape w = baseWeight.getShape();                           // (out, in, k, k)
+            NDArray a4 = a.reshape(a.getShape().get(0), w.get(1), w.get(2), w.get(3)); // (r, in, k, k), a view
+            NDArray b4 = b.reshape(w.get(0), b.getShape().get(1), 1, 1);               // (out, r, 1, 1), a view
+            a4.attach(x.getManager()); // views of the factors: temporaries of this forward pass
+            b4.attach(x.getManager());
+            NDArray y = Conv2d.conv2d(x, baseWeight, bias, stride, padding, dilation, groups);
+            NDArray h = Conv2d.conv2d(dropped(x, training), a4, null, stride, padding, dilation, 1); // (N, r, H', W')
+            return y.add(Conv2d.conv2d(h, b4, null, 1, 0, 1, 1).muli(scale));
+        }
+
+        /** x with each element zeroed with probability p and the rest scaled by 1/(1 − p), in training only. */
+        private NDArray dropped(NDArray x, boolean training) {
+            double p = config.dropout();
+            if (!training || p == 0) {
+                return x;
             }
-            NDArray product = bs.matMul(a).muli(scale);                 // (out, fanIn)
-            NDArray effective = base.add(product.reshape(base.getShape()));
-            for (NDArray t : new NDArray[] {product, effective, mask, bs == b ? null : bs}) {
-                if (t != null) {
-                    t.attach(forward); // freed with the step, not with the model
-                }
+            if (x.size() > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("LoRA dropout on '" + module + "': input of " + x.size()
+                        + " elements exceeds the 2^31 a mask can hold; split the batch");
             }
-            return effective;
+            SplittableRandom random = StepRandom.of(config.seed(), StepRandom.LORA_DROPOUT, steps(), layer, calls++);
+            float keep = (float) (1 / (1 - p));
+            float[] mask = new float[(int) x.size()];
+            for (int i = 0; i < mask.length; i++) {
+                mask[i] = random.nextDouble() < p ? 0f : keep;
+            }
+            NDArray m = x.getManager().create(mask, x.getShape());
+            return x.mul(m.getDataType() == x.getDataType() ? m : m.toType(x.getDataType(), false));
+        }
+
+        /** Forgets the per-step work: effective weights built by apply() and the dropout call count. */
+        void endStep() {
+            calls = 0;
+            forward.close();
+            forward = state.newSubManager();
         }
 
         long values() {
@@ -117,7 +163,7 @@ public final class Lora extends AdamWTuner {
             Shape s = w.shape();
             long out = s.get(0);
             long fanIn = s.size() / out;
-            float bound = (float) (1 / Math.sqrt(fanIn));
+            float bound = (float) (1 / Math.sqrt(fanIn)); // kaiming_uniform_(a=√5): U(−1/√fanIn, 1/√fanIn)
             float[] init = new float[(int) (config.rank() * fanIn)];
             for (int i = 0; i < init.length; i++) {
                 init[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
@@ -129,16 +175,15 @@ public final class Lora extends AdamWTuner {
             b.setRequiresGradient(true);
             optimizer.register(a);
             optimizer.register(b);
-            LoraAdaptation adaptation = new LoraAdaptation(module, w, a, b, config.scale(), config.dropout(),
-                    new Random(config.seed() + 1), state.newSubManager());
+            LoraAdaptation adaptation = new LoraAdaptation(module, adapters.size(), w, a, b);
             w.setAdaptation(adaptation);
             adapters.add(adaptation);
         });
     }
 
     /**
-     * Installs LoRA on every module of {@code module} whose path matches a target glob and that has
-     * a 2-D or 4-D {@code weight}.
+     * Installs LoRA on every {@link Linear} and {@link Conv2d} of {@code module} whose path matches a
+     * target glob.
      *
      * @throws IllegalArgumentException if nothing matches
      */
@@ -151,23 +196,33 @@ public final class Lora extends AdamWTuner {
         return lora;
     }
 
-    /** The weight of every module whose path matches a target, by module path. */
+    /**
+     * The weight of every {@link Linear} and {@link Conv2d} whose path matches a target, by module
+     * path; other modules (and containers) that match are passed over.
+     *
+     * @throws IllegalArgumentException if nothing matches, or a matched convolution has groups &gt; 1
+     */
     static Map<String, Parameter> targetWeights(Module module, List<String> targets) {
         Map<String, Parameter> out = new LinkedHashMap<>();
         module.namedModules().forEach((path, m) -> {
-            Parameter w = m.localParameters().get("weight");
             boolean matched = !path.isEmpty() && targets.stream().anyMatch(t -> NameFilter.matchesSuffix(t, path));
-            if (matched && w != null && (w.shape().dimension() == 2 || w.shape().dimension() == 4)) {
-                if (w.adaptation() != null) {
-                    throw new IllegalStateException("parameter '" + path + ".weight' already has an adaptation ("
-                            + w.adaptation().getClass().getSimpleName() + "); close the other tuner first");
-                }
-                out.put(path, w);
+            if (!matched || !(m instanceof Linear || m instanceof Conv2d)) {
+                return;
             }
+            if (m instanceof Conv2d conv && conv.groups() != 1) {
+                throw new IllegalArgumentException("LoRA target '" + path + "' is a convolution with groups=" + conv.groups()
+                        + "; only groups=1 is supported (Stable Diffusion has no grouped convolutions)");
+            }
+            Parameter w = m.localParameters().get("weight");
+            if (w.adaptation() != null) {
+                throw new IllegalStateException("parameter '" + path + ".weight' already has an adaptation ("
+                        + w.adaptation().getClass().getSimpleName() + "); close the other tuner first");
+            }
+            out.put(path, w);
         });
         if (out.isEmpty()) {
-            throw new IllegalArgumentException("no module of " + module.getClass().getSimpleName()
-                    + " with a 2-D or 4-D weight matches the LoRA targets " + targets);
+            throw new IllegalArgumentException("no Linear or Conv2d module of " + module.getClass().getSimpleName()
+                    + " matches the LoRA targets " + targets);
         }
         return out;
     }
@@ -209,8 +264,7 @@ public final class Lora extends AdamWTuner {
         for (LoraAdaptation l : adapters) {
             Autograd.zeroGradient(l.a);
             Autograd.zeroGradient(l.b);
-            l.forward.close();
-            l.forward = state.newSubManager();
+            l.endStep();
         }
     }
 
@@ -304,7 +358,7 @@ public final class Lora extends AdamWTuner {
                     }
                     try (NDScope scope = new NDScope(); NDArray v = f.load(key, state, target.getDataType())) {
                         scope.suppressNotUsedWarning();
-                        target.stopGradient().set(new ai.djl.ndarray.index.NDIndex("..."), v);
+                        target.stopGradient().set(new NDIndex("..."), v);
                     }
                 }
             }
@@ -359,6 +413,56 @@ public final class Lora extends AdamWTuner {
                 throw new IllegalArgumentException(file + ": LoRA adapter metadata lacks \"" + key + "\"");
             }
         }
+    }
+
+    @Override
+    protected String methodId() {
+        return "lora";
+    }
+
+    @Override
+    protected String configJson() {
+        return config.toJson();
+    }
+
+    @Override
+    protected BaseFingerprint fingerprint() {
+        return fingerprint;
+    }
+
+    @Override
+    protected Map<String, NDArray> namedLeaves() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (LoraAdaptation l : adapters) {
+            out.put(l.module + ".lora_A.weight", l.a);
+            out.put(l.module + ".lora_B.weight", l.b);
+        }
+        return out;
+    }
+
+    @Override
+    protected void stateTensors(Map<String, NDArray> out) {
+        namedLeaves().forEach((name, factor) -> out.put(name, factor.stopGradient()));
+    }
+
+    @Override
+    protected StatePlan readState(TrainingState.Reader in) {
+        Map<String, Shape> leaves = new LinkedHashMap<>();
+        Map<String, NDArray> factors = namedLeaves();
+        factors.forEach((name, factor) -> {
+            in.require(name, factor.getShape(), SafetensorsDType.F32);
+            leaves.put(name, factor.getShape());
+        });
+        return new StatePlan(leaves, () -> factors.forEach((name, factor) -> {
+            try (NDArray target = factor.stopGradient(); NDArray v = in.load(name, state, factor.getDataType())) {
+                target.set(new NDIndex("..."), v);
+            }
+        }));
+    }
+
+    @Override
+    protected void afterStateLoaded() {
+        adapters.forEach(LoraAdaptation::endStep);
     }
 
     /** W ← W + (alpha/r)·B·A in every adapted weight, then the adaptations are removed. */

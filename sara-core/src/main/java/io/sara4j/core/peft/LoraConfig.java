@@ -1,19 +1,25 @@
 package io.sara4j.core.peft;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * LoRA settings (Hu et al. 2021; the paper's main baseline, SaRA §5.1 Table 1).
  *
  * @param rank r, the inner dimension of B·A
  * @param alpha the scale numerator: the update is (alpha/r)·B·A
- * @param dropout probability of dropping each of the r rank components per step (0 disables); see
- *     {@link Lora} for why this is not peft's input dropout
+ * @param dropout peft's {@code lora_dropout}: probability of zeroing each element of the LoRA
+ *     branch's input (the base path sees the input unchanged), survivors scaled by 1/(1 − p), only
+ *     while the layer is in training mode; 0 disables
  * @param targets module-path globs matched against whole paths or their dotted suffixes
- *     ({@code to_q} matches {@code ...attn1.to_q}); each matched module's {@code weight} (2-D or
- *     conv 4-D) gets an adapter
+ *     ({@code to_q} matches {@code ...attn1.to_q}); each matched {@code Linear} or
+ *     ({@code groups = 1}) {@code Conv2d} gets an adapter
  * @param optimizer AdamW and schedule; learning rate default 1e-4 (diffusers' LoRA script)
- * @param seed seed of A's initialisation and of the dropout masks
+ * @param seed seed of A's initialisation and of the dropout masks (the mask of a step is a function
+ *     of the seed, the step number, the layer and the call, see {@link Lora})
  */
 public record LoraConfig(int rank, double alpha, double dropout, List<String> targets, OptimizerConfig optimizer, long seed) {
     /** The attention projections, diffusers' default LoRA targets for the UNet. */
@@ -56,7 +62,7 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
         return new LoraConfig(rank, a, dropout, targets, optimizer, seed);
     }
 
-    /** A copy with rank dropout {@code p}. */
+    /** A copy with input dropout {@code p}. */
     public LoraConfig withDropout(double p) {
         return new LoraConfig(rank, alpha, p, targets, optimizer, seed);
     }
@@ -79,5 +85,21 @@ public record LoraConfig(int rank, double alpha, double dropout, List<String> ta
     /** alpha / r. */
     public double scale() {
         return alpha / rank;
+    }
+
+    /** The settings as JSON (rank, alpha, dropout, targets, optimizer, seed), for state files. */
+    public String toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rank", rank);
+        m.put("alpha", alpha);
+        m.put("dropout", dropout);
+        m.put("targets", targets);
+        m.put("optimizer", optimizer.describe());
+        m.put("seed", seed);
+        try {
+            return new ObjectMapper().writeValueAsString(m);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("config is not serializable", e);
+        }
     }
 }

@@ -24,7 +24,8 @@ import java.util.Map;
  * follow the same trajectory up to rounding), but holds per tuned tensor a full-size gradient, two
  * full-size moments and a full-size float mask (16 bytes per weight) instead of SaRA's 24 bytes
  * per trainable value. No rank penalty, no progressive re-selection. The saved adapter has the
- * SaRA layout (positions M, deltas).
+ * SaRA layout (positions M, deltas); the training state holds, like full fine-tuning's, each tuned
+ * tensor {@code P} whole with its full-size moments {@code P.exp_avg}, {@code P.exp_avg_sq}.
  */
 public final class MaskedDenseFineTune extends AdamWTuner {
     private record Tensor(String name, Parameter parameter, NDArray mask, NDArray positions, NDArray originals) {}
@@ -132,7 +133,7 @@ public final class MaskedDenseFineTune extends AdamWTuner {
                 entries.put(t.name(), new SparseAdapter.Entry(positions, delta));
             }
         }
-        return new SparseAdapter(out, entries, fingerprint, "masked-dense", threshold, config.toJson(), steps());
+        return new SparseAdapter(out, entries, fingerprint, methodId(), threshold, config.toJson(), steps());
     }
 
     @Override
@@ -164,6 +165,40 @@ public final class MaskedDenseFineTune extends AdamWTuner {
                 }
             }
         }
+    }
+
+    @Override
+    protected String methodId() {
+        return "masked-dense";
+    }
+
+    @Override
+    protected String configJson() {
+        return config.toJson();
+    }
+
+    @Override
+    protected BaseFingerprint fingerprint() {
+        return fingerprint;
+    }
+
+    @Override
+    protected Map<String, NDArray> namedLeaves() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        tensors.forEach(t -> out.put(t.name(), t.parameter().data()));
+        return out;
+    }
+
+    @Override
+    protected void stateTensors(Map<String, NDArray> out) {
+        tensors.forEach(t -> out.put(t.name(), t.parameter().data().stopGradient()));
+    }
+
+    @Override
+    protected StatePlan readState(TrainingState.Reader in) {
+        Map<String, Parameter> params = new LinkedHashMap<>();
+        tensors.forEach(t -> params.put(t.name(), t.parameter()));
+        return FullFineTune.readDenseValues(in, params, state);
     }
 
     @Override

@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 
 /**
  * SaRA's low-rank constraint (paper §3.1, L_rank = ‖P_M‖_*): λ·‖M ⊙ P‖_* on eligible weights,
@@ -22,7 +21,9 @@ import java.util.Random;
  * <p>Eligible: 2-D weights with min(rows, cols) &gt; {@code minDim} (64 in the reference), and,
  * when {@code includeConv}, 4-D conv weights viewed as (out, in·k·k). After progressive
  * re-selection M is the active set. Per step the penalty covers one eligible tensor drawn at random
- * (the reference behaviour, seeded) or all of them.
+ * (the reference behaviour) or all of them. The draw for step t comes from a generator seeded with
+ * (seed, t) ({@link StepRandom}), so it depends on the step number only and a resumed run draws the
+ * same layers as an uninterrupted one.
  */
 public final class NuclearNormPenalty {
     /** What the nuclear norm is taken of. */
@@ -37,14 +38,14 @@ public final class NuclearNormPenalty {
     private final Target target;
     private final boolean allLayers;
     private final List<SparseAdaptation> eligible;
-    private final Random random;
+    private final long seed;
 
     NuclearNormPenalty(double lambda, Target target, boolean allLayers, boolean includeConv, int minDim,
             long seed, List<SparseAdaptation> tensors) {
         this.lambda = lambda;
         this.target = target;
         this.allLayers = allLayers;
-        this.random = new Random(seed);
+        this.seed = seed;
         this.eligible = new ArrayList<>();
         for (SparseAdaptation t : tensors) {
             if (isEligible(t.shape(), includeConv, minDim)) {
@@ -72,17 +73,27 @@ public final class NuclearNormPenalty {
         return eligible;
     }
 
+    /** The tensors penalized at the 0-based {@code step}: all eligible ones, or the one drawn for that step. */
+    List<SparseAdaptation> chosen(long step) {
+        if (allLayers || eligible.isEmpty()) {
+            return eligible;
+        }
+        return List.of(eligible.get(StepRandom.of(seed, StepRandom.RANK_PENALTY_LAYER, step).nextInt(eligible.size())));
+    }
+
     /**
-     * Adds λ·(U·Vᵀ)[active] to the gradient of each penalized tensor's v. Run inside an NDScope.
+     * Adds λ·(U·Vᵀ)[active] to the gradient of each tensor penalized at {@code step}. Run inside an
+     * NDScope.
      *
      * @param gradients the gradient of each tensor's v, updated in place
+     * @param step the 0-based number of the step being taken (the completed steps before it)
      * @return the penalty value λ·Σ‖X‖_* over the penalized tensors
      */
-    double addGradients(Map<SparseAdaptation, NDArray> gradients) {
+    double addGradients(Map<SparseAdaptation, NDArray> gradients, long step) {
         if (eligible.isEmpty() || lambda == 0) {
             return 0;
         }
-        List<SparseAdaptation> chosen = allLayers ? eligible : List.of(eligible.get(random.nextInt(eligible.size())));
+        List<SparseAdaptation> chosen = chosen(step);
         double penalty = 0;
         for (SparseAdaptation t : chosen) {
             if (t.activeCount() == 0) {

@@ -1,5 +1,9 @@
 package io.sara4j.core.peft;
 
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
 /**
  * AdamW and learning-rate settings shared by every method (SaRA paper §5.1 and its reference
  * script: AdamW with betas 0.9/0.999, eps 1e-8, weight decay 1e-2, cosine schedule).
@@ -95,6 +99,24 @@ public record OptimizerConfig(double learningRate, double beta1, double beta2, d
             return schedule;
         }
         return totalSteps > 0 ? LearningRateSchedule.Kind.COSINE : LearningRateSchedule.Kind.CONSTANT;
+    }
+
+    /**
+     * The settings for a file's config record, in a fixed order: {@code learning_rate} (null for the
+     * method's default), {@code betas}, {@code eps}, {@code weight_decay}, {@code schedule} (resolved),
+     * {@code warmup_steps}, {@code total_steps}, {@code max_grad_norm}.
+     */
+    public Map<String, Object> describe() {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("learning_rate", Double.isNaN(learningRate) ? null : learningRate);
+        o.put("betas", List.of(beta1, beta2));
+        o.put("eps", eps);
+        o.put("weight_decay", weightDecay);
+        o.put("schedule", resolvedScheduleKind().id());
+        o.put("warmup_steps", warmupSteps);
+        o.put("total_steps", totalSteps);
+        o.put("max_grad_norm", maxGradNorm);
+        return o;
     }
 
     /** The schedule, using {@code defaultLearningRate} when no rate was given. */

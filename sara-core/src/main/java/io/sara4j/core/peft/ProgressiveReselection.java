@@ -45,6 +45,14 @@ final class ProgressiveReselection {
         return enabled() && !done && completedSteps == atStep;
     }
 
+    /**
+     * Marks the event as done when a resumed run has already passed it ({@code completedSteps} ≥
+     * atStep); the trained sets themselves come from the state file.
+     */
+    void restore(long completedSteps) {
+        done = enabled() && completedSteps >= atStep;
+    }
+
     /** The configured step (≤ 0 when disabled). */
     long atStep() {
         return atStep;

@@ -4,11 +4,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.io.SafetensorsDType;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.Parameter;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,9 +32,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The same machinery with a different {@link SelectionRule} gives the paper's ablations
  * (random entries, largest weights; see {@link #attachMatchingCount}).
+ *
+ * <p>Training state ({@link #saveState}): per tuned tensor {@code P}, {@code P.sara.idx} (the
+ * selection M), {@code P.sara.active} (the entries trained now, M2 after re-selection),
+ * {@code P.sara.value} (the current values at M, frozen entries included) and the moments of v,
+ * {@code P.sara.exp_avg} and {@code P.sara.exp_avg_sq}, aligned with the active entries.
  */
 public final class Sara extends AdamWTuner {
     private static final Logger LOG = LoggerFactory.getLogger(Sara.class);
+    /** Infix of the state-file tensors of a tuned tensor: {@code <name>.sara.idx}, ... */
+    private static final String STATE_PREFIX = ".sara";
 
     private final SaraConfig config;
     private final List<SparseAdaptation> tensors;
@@ -144,7 +154,7 @@ public final class Sara extends AdamWTuner {
         for (SparseAdaptation t : penalty.eligible()) {
             gradients.computeIfAbsent(t, x -> x.values().zerosLike()); // a tensor the loss did not reach
         }
-        double value = penalty.addGradients(gradients);
+        double value = penalty.addGradients(gradients, steps());
         if (gradients.size() != leaves.size()) {
             leaves.clear();
             leaves.addAll(leaves(gradients));
@@ -286,6 +296,78 @@ public final class Sara extends AdamWTuner {
                 t.invalidate();
             }
         }
+    }
+
+    @Override
+    protected String methodId() {
+        return config.methodId();
+    }
+
+    @Override
+    protected String configJson() {
+        return config.toJson();
+    }
+
+    @Override
+    protected BaseFingerprint fingerprint() {
+        return fingerprint;
+    }
+
+    @Override
+    protected Map<String, NDArray> namedLeaves() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        tensors.forEach(t -> out.put(t.name() + STATE_PREFIX, t.values()));
+        return out;
+    }
+
+    @Override
+    protected void stateTensors(Map<String, NDArray> out) {
+        for (SparseAdaptation t : tensors) {
+            out.put(t.name() + STATE_PREFIX + ".idx", t.positions());
+            out.put(t.name() + STATE_PREFIX + ".active", t.active());
+            out.put(t.name() + STATE_PREFIX + ".value", t.currentAtPositions());
+        }
+    }
+
+    @Override
+    protected StatePlan readState(TrainingState.Reader in) {
+        Map<String, Shape> leaves = new LinkedHashMap<>();
+        List<Runnable> loads = new ArrayList<>();
+        for (SparseAdaptation t : tensors) {
+            String key = t.name() + STATE_PREFIX;
+            Shape m = new Shape(t.positions().size());
+            in.require(key + ".idx", m, SafetensorsDType.I32, SafetensorsDType.I64);
+            in.require(key + ".value", m, SafetensorsDType.F32);
+            in.requireVector(key + ".active", SafetensorsDType.I32, SafetensorsDType.I64);
+            long[] ours = SparseAdaptation.int64(t.positions()).toLongArray();
+            if (!Arrays.equals(in.loadPositions(key + ".idx", state), ours)) {
+                throw new IllegalArgumentException(in.path() + ": tensor '" + key + ".idx' holds positions that differ from "
+                        + "this tuner's selection of " + ours.length + " entries of '" + t.name() + "'");
+            }
+            long[] keep = TrainingState.offsetsOf(in.loadPositions(key + ".active", state), ours);
+            if (keep == null) {
+                throw new IllegalArgumentException(in.path() + ": tensor '" + key + ".active' must be a strictly ascending "
+                        + "subset of '" + key + ".idx'");
+            }
+            leaves.put(key, new Shape(keep.length));
+            NDArray keepOffsets = state.create(keep); // freed with the load's scope
+            loads.add(() -> {
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray flat = t.parameter().data().stopGradient().reshape(-1);
+                    flat.set(new NDIndex("{}", SparseAdaptation.int64(t.positions())), in.load(key + ".value", state, DataType.FLOAT32));
+                }
+                optimizer.unregister(t.values());
+                optimizer.register(t.activate(keepOffsets));
+            });
+        }
+        return new StatePlan(leaves, () -> loads.forEach(Runnable::run));
+    }
+
+    @Override
+    protected void afterStateLoaded() {
+        progressive.restore(steps());
+        stepGradients = Map.of();
     }
 
     /** The stored weights already hold the tuned values: merging only removes the adaptations. */

@@ -166,16 +166,7 @@ public final class SaraConfig {
     public String toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("selection", selection.describe());
-        Map<String, Object> o = new LinkedHashMap<>();
-        o.put("learning_rate", Double.isNaN(optimizer.learningRate()) ? null : optimizer.learningRate());
-        o.put("betas", List.of(optimizer.beta1(), optimizer.beta2()));
-        o.put("eps", optimizer.eps());
-        o.put("weight_decay", optimizer.weightDecay());
-        o.put("schedule", optimizer.resolvedScheduleKind().id());
-        o.put("warmup_steps", optimizer.warmupSteps());
-        o.put("total_steps", optimizer.totalSteps());
-        o.put("max_grad_norm", optimizer.maxGradNorm());
-        m.put("optimizer", o);
+        m.put("optimizer", optimizer.describe());
         m.put("rank_lambda", rankLambda);
         m.put("rank_target", rankTarget.name().toLowerCase(java.util.Locale.ROOT));
         m.put("rank_layers", rankAllLayers ? "all" : "one-random");

@@ -161,22 +161,42 @@ final class SparseAdaptation implements Adaptation, AutoCloseable {
      * trained values. Returns the new v, whose Adam moments the caller carries over.
      */
     NDArray restrictTo(NDArray keep) {
+        return replaceActive(active, activeOriginals, keep);
+    }
+
+    /**
+     * Makes the entries of M at {@code keep} (0-based offsets into {@link #positions()}, int64,
+     * ascending) the trained set, whatever it was before, with v read from the stored tensor: the
+     * active set of a resumed run. Returns the new v; the caller registers it with the optimizer.
+     */
+    NDArray activate(NDArray keep) {
+        return replaceActive(positions, originals, keep);
+    }
+
+    /** Active set = {@code from}[keep] (all of M when that is what it selects), v = stored values there. */
+    private NDArray replaceActive(NDArray from, NDArray fromOriginals, NDArray keep) {
         NDArray oldValues = values;
         NDArray oldActive = active;
         NDArray oldActiveOriginals = activeOriginals;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDIndex at = new NDIndex("{}", keep);
-            active = oldActive.get(at);
-            activeOriginals = oldActiveOriginals.get(at);
-            values = oldValues.stopGradient().get(at);
-            NDScope.unregister(active, activeOriginals, values);
+            if (from == positions && keep.size() == positions.size()) {
+                active = positions; // a strictly ascending subset of M as large as M is M
+                activeOriginals = originals;
+            } else {
+                NDIndex at = new NDIndex("{}", keep);
+                active = from.get(at);
+                activeOriginals = fromOriginals.get(at);
+                NDScope.unregister(active, activeOriginals);
+            }
+            values = gather(parameter.data(), active); // the stored tensor holds v at the active positions
+            NDScope.unregister(values);
         }
         active.attach(state);
         activeOriginals.attach(state);
         values.attach(state);
         values.setRequiresGradient(true);
-        if (oldActive != positions) {
+        if (oldActive != positions && oldActive != active) {
             oldActive.close();
             oldActiveOriginals.close();
         }

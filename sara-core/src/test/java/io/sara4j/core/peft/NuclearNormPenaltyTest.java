@@ -67,7 +67,7 @@ class NuclearNormPenaltyTest {
                 scope.suppressNotUsedWarning();
                 Map<SparseAdaptation, NDArray> grads = new LinkedHashMap<>();
                 grads.put(t, t.values().zerosLike());
-                double value = penalty.addGradients(grads);
+                double value = penalty.addGradients(grads, 0);
                 assertThat(Math.abs(value - lambda * exact.nuclearNorm()) / (lambda * exact.nuclearNorm())).isLessThan(1e-6);
                 long[] at = t.active().toType(DataType.INT64, false).toLongArray();
                 double[] expected = new double[at.length];
@@ -89,7 +89,7 @@ class NuclearNormPenaltyTest {
                 scope.suppressNotUsedWarning();
                 SparseAdaptation t = sara.tensors().get(0);
                 Map<SparseAdaptation, NDArray> grads = new LinkedHashMap<>(Map.of(t, t.values().zerosLike()));
-                assertThat(penalty.addGradients(grads)).isZero();
+                assertThat(penalty.addGradients(grads, 0)).isZero();
                 assertThat(Tensors.toDoubles(grads.get(t))).containsOnly(0.0);
             }
         }
@@ -126,7 +126,7 @@ class NuclearNormPenaltyTest {
     }
 
     @Test
-    void oneRandomLayerPerStepIsSeeded() {
+    void oneRandomLayerPerStepDependsOnlyOnSeedAndStep() {
         TinyModels.Mlp net = TinyModels.mlp(manager, 10, 12, 9, 0.1, 5);
         try (Sara sara = Sara.attach(net, base().optRankLambda(0).build())) {
             assertThat(new NuclearNormPenalty(1, NuclearNormPenalty.Target.VALUES, false, false, 4, 7, sara.tensors()).eligible())
@@ -135,6 +135,13 @@ class NuclearNormPenaltyTest {
             List<Double> b = penalties(sara, 7);
             assertThat(a).isEqualTo(b);
             assertThat(a.stream().distinct().count()).isEqualTo(2); // both layers get drawn
+            assertThat(penalties(sara, 8)).isNotEqualTo(a);
+            // no generator state: the choice for step t is the same whatever was drawn before
+            NuclearNormPenalty p = new NuclearNormPenalty(1, NuclearNormPenalty.Target.VALUES, false, false, 4, 7, sara.tensors());
+            for (int step : new int[] {11, 3, 3, 0, 11}) {
+                assertThat(p.chosen(step)).isEqualTo(new NuclearNormPenalty(1, NuclearNormPenalty.Target.VALUES, false, false, 4, 7,
+                        sara.tensors()).chosen(step));
+            }
         }
     }
 
@@ -146,7 +153,7 @@ class NuclearNormPenaltyTest {
                 scope.suppressNotUsedWarning();
                 Map<SparseAdaptation, NDArray> grads = new LinkedHashMap<>();
                 sara.tensors().forEach(t -> grads.put(t, t.values().zerosLike()));
-                out.add(p.addGradients(grads));
+                out.add(p.addGradients(grads, i));
             }
         }
         return out;
