@@ -1,5 +1,6 @@
 package io.sara4j.core.peft;
 
+import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -136,7 +137,7 @@ public final class Lora extends AdamWTuner {
             for (int i = 0; i < mask.length; i++) {
                 mask[i] = random.nextDouble() < p ? 0f : keep;
             }
-            NDArray m = x.getManager().create(mask, x.getShape());
+            NDArray m = HostArrays.of(x.getManager(), mask, x.getShape());
             return x.mul(m.getDataType() == x.getDataType() ? m : m.toType(x.getDataType(), false));
         }
 
@@ -168,7 +169,7 @@ public final class Lora extends AdamWTuner {
             for (int i = 0; i < init.length; i++) {
                 init[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
             }
-            NDArray a = state.create(init, new Shape(config.rank(), fanIn));
+            NDArray a = HostArrays.of(state, init, new Shape(config.rank(), fanIn));
             NDArray b = state.zeros(new Shape(out, config.rank()), w.dataType());
             NDScope.unregister(a, b);
             a.setRequiresGradient(true);

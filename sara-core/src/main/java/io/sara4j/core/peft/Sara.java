@@ -1,5 +1,6 @@
 package io.sara4j.core.peft;
 
+import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -350,7 +351,7 @@ public final class Sara extends AdamWTuner {
                         + "subset of '" + key + ".idx'");
             }
             leaves.put(key, new Shape(keep.length));
-            NDArray keepOffsets = state.create(keep); // freed with the load's scope
+            NDArray keepOffsets = HostArrays.of(state, keep); // freed with the load's scope
             loads.add(() -> {
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();

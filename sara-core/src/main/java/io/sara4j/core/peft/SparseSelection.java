@@ -1,5 +1,6 @@
 package io.sara4j.core.peft;
 
+import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -90,11 +91,11 @@ public record SparseSelection(Map<String, NDArray> indices, double threshold, lo
             for (int i = 0; i < length; i++) {
                 ints[i] = (int) positions[i];
             }
-            out = manager.create(ints);
+            out = HostArrays.of(manager, ints);
         } else {
             long[] longs = new long[length];
             System.arraycopy(positions, 0, longs, 0, length);
-            out = manager.create(longs);
+            out = HostArrays.of(manager, longs);
         }
         NDScope.unregister(out);
         return out;

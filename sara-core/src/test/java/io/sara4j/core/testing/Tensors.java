@@ -1,5 +1,6 @@
 package io.sara4j.core.testing;
 
+import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -42,7 +43,7 @@ public final class Tensors {
         for (int i = 0; i < f.length; i++) {
             f[i] = (float) values[i];
         }
-        return manager.create(f, shape);
+        return HostArrays.of(manager, f, shape);
     }
 
     /** The values of {@code array} widened to double (row-major). */
@@ -78,7 +79,7 @@ public final class Tensors {
 
     /** A float64 array holding exactly {@code values}. */
     public static NDArray float64(NDManager manager, double[] values, Shape shape) {
-        return manager.create(values, shape);
+        return HostArrays.of(manager, values, shape);
     }
 
     /**
@@ -95,7 +96,7 @@ public final class Tensors {
                 throw new AssertionError("output " + y.getShape() + " has " + y.getShape().size()
                         + " values, loss weights have " + c.length);
             }
-            NDArray weights = y.getManager().create(c, y.getShape()).toType(y.getDataType(), false);
+            NDArray weights = HostArrays.of(y.getManager(), c, y.getShape()).toType(y.getDataType(), false);
             gc.backward(y.mul(weights).sum());
             return y;
         }

@@ -1,5 +1,6 @@
 package io.sara4j.diffusion.eval;
 
+import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -63,7 +64,7 @@ public final class PruningStudy {
         for (int i = 0; i < batch; i++) {
             steps[i] = (float) Math.floor((i + 0.5) * numTrainTimesteps / batch);
         }
-        NDArray timesteps = manager.create(steps);
+        NDArray timesteps = HostArrays.of(manager, steps);
         NDArray reference = denoiser.predict(samples, timesteps, conditioning);
         double referenceNorm = norm(reference);
         long total = model.parameterCount();

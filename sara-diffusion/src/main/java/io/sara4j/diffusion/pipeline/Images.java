@@ -1,5 +1,6 @@
 package io.sara4j.diffusion.pipeline;
 
+import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -33,7 +34,7 @@ public final class Images {
                 data[2 * h * w + i] = (rgb & 0xff) / 127.5f - 1f;
             }
         }
-        return manager.create(data, new Shape(3, h, w));
+        return HostArrays.of(manager, data, new Shape(3, h, w));
     }
 
     /** A (3, H, W) tensor in [-1, 1] (values outside are clamped) as an RGB image. */

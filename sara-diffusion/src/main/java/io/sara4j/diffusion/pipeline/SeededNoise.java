@@ -1,5 +1,6 @@
 package io.sara4j.diffusion.pipeline;
 
+import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -53,7 +54,7 @@ public final class SeededNoise {
         for (int i = 0; i < values.length; i++) {
             values[i] = (float) nextGaussian();
         }
-        return manager.create(values, shape);
+        return HostArrays.of(manager, values, shape);
     }
 
     /** An int64 array of {@code count} values drawn uniformly from [0, bound). */
@@ -62,7 +63,7 @@ public final class SeededNoise {
         for (int i = 0; i < count; i++) {
             values[i] = random.nextInt(bound);
         }
-        return manager.create(values);
+        return HostArrays.of(manager, values);
     }
 
     /** A uniform value in [0, 1). */

@@ -1,5 +1,6 @@
 package io.sara4j.diffusion.scheduler;
 
+import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -106,7 +107,7 @@ public final class NoiseSchedule {
         long[] dims = new long[like.getShape().dimension()];
         Arrays.fill(dims, 1);
         dims[0] = values.length;
-        NDArray out = scope.manager().create(values, new Shape(dims));
+        NDArray out = HostArrays.of(scope.manager(), values, new Shape(dims));
         return like.getDataType() == DataType.FLOAT32 ? out : out.toType(like.getDataType(), false);
     }
 

@@ -1,5 +1,6 @@
 package io.sara4j.diffusion.text;
 
+import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -69,7 +70,7 @@ public final class ClipTextTransformer extends Module {
         for (int q = 0; q < length; q++) {
             Arrays.fill(mask, q * length + q + 1, (q + 1) * length, -Float.MAX_VALUE);
         }
-        return manager.create(mask, new Shape(1, 1, length, length)).toType(type, false);
+        return HostArrays.of(manager, mask, new Shape(1, 1, length, length)).toType(type, false);
     }
 
     /** Each row's pooled position, by the rule in the class comment. */
@@ -102,7 +103,7 @@ public final class ClipTextTransformer extends Module {
         for (int b = 0; b < positions.length; b++) {
             flat[b] = b * length + positions[b];
         }
-        NDArray index = x.getManager().create(flat);
+        NDArray index = HostArrays.of(x.getManager(), flat);
         return x.reshape(s.get(0) * length, s.get(2)).get(new NDIndex("{}", index)); // (B, D)
     }
 

@@ -1,5 +1,6 @@
 package io.sara4j.diffusion.text;
 
+import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -168,7 +169,7 @@ public final class ClipTokenizer {
                 ids[b * maxLength + i] = row[i];
             }
         }
-        return manager.create(ids, new Shape(texts.size(), maxLength));
+        return HostArrays.of(manager, ids, new Shape(texts.size(), maxLength));
     }
 
     /** Length of every padded encoding ({@code model_max_length}, 77 for CLIP). */

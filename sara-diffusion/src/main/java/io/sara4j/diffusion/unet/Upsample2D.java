@@ -1,5 +1,6 @@
 package io.sara4j.diffusion.unet;
 
+import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -68,7 +69,7 @@ public final class Upsample2D extends Module {
         for (int i = 0; i < source.length; i++) {
             source[i] = Math.min((long) Math.floor(i * scale), inSize - 1);
         }
-        NDArray index = x.getManager().create(source);
+        NDArray index = HostArrays.of(x.getManager(), source);
         String spec = axis == 2 ? ":, :, {}" : ":, :, :, {}";
         return x.get(new NDIndex(spec, index));
     }

@@ -48,8 +48,8 @@ public final class TinyPipelines {
 
     /** A latent pipeline ({@code latent}) or a pixel-space one (UNet on RGB, no VAE). */
     public static StableDiffusionPipeline build(NDManager manager, boolean latent) throws IOException {
-        String unetConfig = latent ? UNET_LATENT : UNET_LATENT.replace("\\"in_channels\\": 4, \\"out_channels\\": 4",
-                "\\"in_channels\\": 3, \\"out_channels\\": 3");
+        String unetConfig = latent ? UNET_LATENT : UNET_LATENT.replace("\"in_channels\": 4, \"out_channels\": 4",
+                "\"in_channels\": 3, \"out_channels\": 3");
         UNet2DConditionModel unet = RandomWeights.fill(new UNet2DConditionModel(manager, UNet2DConditionConfig.parse(unetConfig)), 1);
         AutoencoderKL vae = latent ? RandomWeights.fill(new AutoencoderKL(manager, AutoencoderKLConfig.parse(VAE, "vae")), 2) : null;
         ClipTextModel text = RandomWeights.fill(new ClipTextModel(manager, ClipTextConfig.parse(CLIP, "clip")), 3);
