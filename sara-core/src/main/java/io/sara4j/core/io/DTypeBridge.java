@@ -47,7 +47,7 @@ final class DTypeBridge {
     /** Throws if the host is big-endian: engine buffers are in host order, safetensors is not. */
     static void requireLittleEndianHost() {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
-            throw new UnsupportedOperationException("safetensors data is little-endian and this host is "
+            throw new IllegalStateException("safetensors data is little-endian and this host is "
                     + ByteOrder.nativeOrder() + "; sara4j supports little-endian hosts only");
         }
     }
