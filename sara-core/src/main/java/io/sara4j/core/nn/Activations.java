@@ -46,17 +46,17 @@ public enum Activations {
 
     /** x·Φ(x) = x·(1 + erf(x/√2))/2. */
     public static NDArray gelu(NDArray x) {
-        return x.mul(x.mul((float) (1 / Math.sqrt(2))).erf().add(1f)).mul(0.5f);
+        return Scalars.mul(x.mul(Scalars.mul(x, 1 / Math.sqrt(2)).erf().add(1f)), 0.5);
     }
 
     /** x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))/2. */
     public static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI));
-        return x.mul(inner.tanh().add(1f)).mul(0.5f);
+        NDArray inner = Scalars.mul(x.add(Scalars.mul(x.mul(x).mul(x), 0.044715)), Math.sqrt(2 / Math.PI));
+        return Scalars.mul(x.mul(inner.tanh().add(1f)), 0.5);
     }
 
     /** x·σ(1.702·x). */
     public static NDArray quickGelu(NDArray x) {
-        return x.mul(ai.djl.nn.Activation.sigmoid(x.mul(1.702f)));
+        return x.mul(ai.djl.nn.Activation.sigmoid(Scalars.mul(x, 1.702)));
     }
 }

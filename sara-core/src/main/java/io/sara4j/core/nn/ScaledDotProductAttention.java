@@ -31,7 +31,7 @@ public final class ScaledDotProductAttention {
         boolean widen = upcast && type != DataType.FLOAT32 && type != DataType.FLOAT64;
         NDArray qs = widen ? q.toType(DataType.FLOAT32, false) : q;
         NDArray ks = widen ? k.toType(DataType.FLOAT32, false) : k;
-        NDArray scores = qs.mul(scale).matMul(ks.transpose(0, 1, 3, 2)); // (B, H, Lq, Lk)
+        NDArray scores = Scalars.mul(qs, scale).matMul(ks.transpose(0, 1, 3, 2)); // (B, H, Lq, Lk)
         if (mask != null) {
             scores = scores.add(mask);
         }

@@ -1,6 +1,5 @@
 package io.sara4j.core.peft;
 
-import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -14,10 +13,12 @@ import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.io.TensorInfo;
 import io.sara4j.core.nn.Conv2d;
 import io.sara4j.core.nn.Conv2dAdaptation;
+import io.sara4j.core.nn.HostArrays;
 import io.sara4j.core.nn.Linear;
 import io.sara4j.core.nn.LinearAdaptation;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.Parameter;
+import io.sara4j.core.nn.Scalars;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -94,7 +95,7 @@ public final class Lora extends AdamWTuner {
         /** W + s·B·A, the merged weight (no dropout). */
         @Override
         public NDArray apply(NDArray base) {
-            NDArray product = b.matMul(a).muli(scale);                 // (out, fanIn)
+            NDArray product = Scalars.mul(b.matMul(a), scale);                 // (out, fanIn)
             NDArray effective = base.add(product.reshape(base.getShape()));
             product.attach(forward); // results of ops on the factors or the stored weight would live as
             effective.attach(forward); // long as the model; they are freed with the step instead
@@ -105,7 +106,7 @@ public final class Lora extends AdamWTuner {
         public NDArray linear(NDArray x, NDArray baseWeight, NDArray bias, boolean training) {
             NDArray y = Linear.linear(x, baseWeight, bias);             // (..., out)
             NDArray h = Linear.linear(dropped(x, training), a, null);  // (..., r): the activation LoRA keeps
-            return y.add(Linear.linear(h, b, null).muli(scale));        // + s·h·Bᵀ
+            return y.add(Scalars.mul(Linear.linear(h, b, null), scale));        // + s·h·Bᵀ
         }
 
         @Override
@@ -118,7 +119,7 @@ public final class Lora extends AdamWTuner {
             b4.attach(x.getManager());
             NDArray y = Conv2d.conv2d(x, baseWeight, bias, stride, padding, dilation, groups);
             NDArray h = Conv2d.conv2d(dropped(x, training), a4, null, stride, padding, dilation, 1); // (N, r, H', W')
-            return y.add(Conv2d.conv2d(h, b4, null, 1, 0, 1, 1).muli(scale));
+            return y.add(Scalars.mul(Conv2d.conv2d(h, b4, null, 1, 0, 1, 1), scale));
         }
 
         /** x with each element zeroed with probability p and the rest scaled by 1/(1 − p), in training only. */

@@ -1,6 +1,5 @@
 package io.sara4j.core.peft;
 
-import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -8,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.io.SafetensorsDType;
+import io.sara4j.core.nn.HostArrays;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.Parameter;
 import java.nio.file.Path;

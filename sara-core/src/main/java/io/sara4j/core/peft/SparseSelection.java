@@ -1,10 +1,10 @@
 package io.sara4j.core.peft;
 
-import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import io.sara4j.core.nn.HostArrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Locale;

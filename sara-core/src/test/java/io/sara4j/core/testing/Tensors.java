@@ -1,12 +1,12 @@
 package io.sara4j.core.testing;
 
-import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.sara4j.core.nn.Engines;
+import io.sara4j.core.nn.HostArrays;
 import java.util.Random;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;

@@ -1,12 +1,12 @@
 package io.sara4j.diffusion.eval;
 
-import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.nn.HostArrays;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.Parameter;
 import io.sara4j.diffusion.pipeline.Denoiser;

@@ -1,11 +1,11 @@
 package io.sara4j.diffusion.pipeline;
 
-import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.io.AtomicFiles;
+import io.sara4j.core.nn.HostArrays;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package io.sara4j.diffusion.pipeline;
 
-import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.nn.HostArrays;
 import java.util.SplittableRandom;
 
 /**

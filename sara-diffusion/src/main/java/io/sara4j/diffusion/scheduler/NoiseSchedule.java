@@ -1,9 +1,9 @@
 package io.sara4j.diffusion.scheduler;
 
-import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.nn.HostArrays;
 import java.util.Arrays;
 
 /**

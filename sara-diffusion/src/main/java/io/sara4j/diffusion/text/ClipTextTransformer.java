@@ -1,11 +1,11 @@
 package io.sara4j.diffusion.text;
 
-import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.sara4j.core.nn.HostArrays;
 import io.sara4j.core.nn.LayerNorm;
 import io.sara4j.core.nn.Module;
 import java.util.Arrays;

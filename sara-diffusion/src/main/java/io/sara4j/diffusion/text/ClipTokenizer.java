@@ -1,10 +1,10 @@
 package io.sara4j.diffusion.text;
 
-import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.io.AtomicFiles;
+import io.sara4j.core.nn.HostArrays;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -8,6 +8,7 @@ import io.sara4j.core.nn.Dropout;
 import io.sara4j.core.nn.GroupNorm;
 import io.sara4j.core.nn.Linear;
 import io.sara4j.core.nn.Module;
+import io.sara4j.core.nn.Scalars;
 
 /**
  * diffusers {@code ResnetBlock2D} with the default ("add") time conditioning: two group-norm →
@@ -67,6 +68,6 @@ public final class ResnetBlock2D extends Module {
 
         NDArray shortcut = convShortcut == null ? inputTensor : convShortcut.forward(inputTensor);
         NDArray output = shortcut.add(hidden);
-        return outputScaleFactor == 1f ? output : output.div(outputScaleFactor);
+        return outputScaleFactor == 1f ? output : Scalars.div(output, outputScaleFactor);
     }
 }

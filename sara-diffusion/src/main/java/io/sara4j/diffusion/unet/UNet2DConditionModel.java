@@ -9,6 +9,7 @@ import io.sara4j.core.nn.Conv2d;
 import io.sara4j.core.nn.GroupNorm;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.ModuleList;
+import io.sara4j.core.nn.Scalars;
 import io.sara4j.core.nn.StateDictMismatchException;
 import io.sara4j.diffusion.loading.WeightFiles;
 import java.io.IOException;
@@ -150,7 +151,7 @@ public final class UNet2DConditionModel extends Module {
 
         // 0. center input if necessary
         if (config.centerInputSample()) {
-            sample = sample.mul(2f).sub(1f);
+            sample = Scalars.mul(sample, 2).sub(1f);
         }
 
         // Timesteps and text embeddings are often made once, outside the step's manager (cached

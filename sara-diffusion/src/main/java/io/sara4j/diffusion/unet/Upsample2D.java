@@ -1,11 +1,11 @@
 package io.sara4j.diffusion.unet;
 
-import io.sara4j.core.nn.HostArrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.nn.Conv2d;
+import io.sara4j.core.nn.HostArrays;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.Resampling;
 
