@@ -187,7 +187,8 @@ public final class ClassifierTrainer {
     /**
      * Mean cross-entropy of logits (B, K) against class indices {@code targets} (B):
      * −(1/B)·Σ_b log softmax(z_b)[y_b], the log-softmax computed stably by the engine
-     * (z − max z − log Σ exp(z − max z)) and the target entry picked by a one-hot product.
+     * (z − max z − log Σ exp(z − max z)) and the target entry picked by a one-hot product. Only
+     * tensor operands enter the recorded graph (no {@code mul}/{@code div} by a Java number).
      */
     public static NDArray crossEntropy(NDArray logits, int[] targets) {
         long b = logits.getShape().get(0);
@@ -203,7 +204,9 @@ public final class ClassifierTrainer {
             oneHot[i * k + targets[i]] = 1f;
         }
         NDArray picked = logits.logSoftmax(1).mul(HostArrays.of(logits.getManager(), oneHot, new Shape(b, k)));
-        return picked.sum().neg().div((float) b);
+        // mean(), not div(b): DJL makes the scalar of div(Number) from a Java buffer, which the
+        // recorded division keeps for backward and the garbage collector may free before it runs
+        return picked.sum(new int[] {1}).mean().neg();
     }
 
     /**

@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import io.sara4j.core.nn.Engines;
 import io.sara4j.core.testing.Tensors;
 import io.sara4j.diffusion.data.shapes.ShapesSpec;
 import io.sara4j.diffusion.data.shapes.Style;
 import io.sara4j.diffusion.testing.EngineTestBase;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,6 +42,41 @@ class ClassifierTrainerTest extends EngineTestBase {
                 within(1e-5f));
         assertThatThrownBy(() -> ClassifierTrainer.crossEntropy(logits, new int[] {0, 5, 1}))
                 .hasMessageContaining("target 5 at row 1");
+    }
+
+    @Test
+    void crossEntropyGradientSurvivesAGarbageCollectionBeforeBackward() throws Exception {
+        // d/dz of the mean cross-entropy is (softmax(z) − onehot(y)) / B. DJL builds the scalar of
+        // mul(Number)/div(Number) on a Java buffer that autograd keeps but the collector may free:
+        // collect and churn direct buffers between forward and backward to catch such a use.
+        double[] z = Tensors.uniform(new Random(2), 4 * 3, 2.0);
+        int[] y = {2, 0, 1, 1};
+        NDArray logits = Tensors.float32(manager, Tensors.roundToFloat(z), new Shape(4, 3));
+        logits.setRequiresGradient(true);
+        try (GradientCollector collector = Engines.pytorch().newGradientCollector()) {
+            NDArray loss = ClassifierTrainer.crossEntropy(logits, y);
+            for (int round = 0; round < 3; round++) {
+                System.gc();
+                List<ByteBuffer> churn = new ArrayList<>();
+                for (int i = 0; i < 5000; i++) {
+                    churn.add(ByteBuffer.allocateDirect(8).putFloat(0, Float.NaN));
+                }
+                Thread.sleep(20);
+            }
+            collector.backward(loss);
+        }
+        double[] expected = new double[12];
+        double[] zf = Tensors.roundToFloat(z);
+        for (int b = 0; b < 4; b++) {
+            double sum = 0;
+            for (int k = 0; k < 3; k++) {
+                sum += Math.exp(zf[b * 3 + k]);
+            }
+            for (int k = 0; k < 3; k++) {
+                expected[b * 3 + k] = (Math.exp(zf[b * 3 + k]) / sum - (k == y[b] ? 1 : 0)) / 4;
+            }
+        }
+        assertThat(Tensors.maxRelativeError(Tensors.toDoubles(logits.getGradient()), expected)).isLessThan(1e-5);
     }
 
     @Test
