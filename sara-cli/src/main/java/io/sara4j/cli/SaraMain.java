@@ -19,7 +19,8 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         versionProvider = SaraMain.Version.class,
         description = "Fine-tune diffusion models with SaRA (progressive sparse low-rank adaptation).",
-        subcommands = {InfoCommand.class, DemoCommand.class, AnalyzeCommand.class, TrainCommand.class, SampleCommand.class, MergeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, DemoCommand.class, AnalyzeCommand.class, TrainCommand.class, SampleCommand.class,
+            MergeCommand.class, EvalCommand.class, TrainClassifierCommand.class, CommandLine.HelpCommand.class})
 public final class SaraMain implements Runnable {
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
             description = "Print stack traces and debug detail.")
