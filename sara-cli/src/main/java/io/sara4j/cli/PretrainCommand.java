@@ -27,6 +27,11 @@ import picocli.CommandLine.Spec;
  * with {@code training.json} and {@code losses.csv}. The defaults reproduce the bundled
  * {@code models/shapes-base}; a killed run started again with the same {@code --out} continues from
  * its last checkpoint in {@code <out>.run/}.
+ *
+ * <p>The shipped model was made with {@code OMP_NUM_THREADS=1 sara pretrain --out models/shapes-base}:
+ * one thread makes the weights independent of the core count, and on a machine shared with other
+ * jobs it is several times faster than PyTorch's default, whose OpenMP threads spin-wait for each
+ * other when the cores are busy.
  */
 @Command(name = "pretrain",
         description = "Pretrain a small base model on the shapes benchmark (reproduces models/shapes-base).")
@@ -37,16 +42,16 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Model folder to write (must not exist).")
     Path out;
 
-    @Option(names = "--steps", description = "Optimizer steps (default: 1200).")
+    @Option(names = "--steps", description = "Optimizer steps (default: 2000).")
     Integer steps;
 
     @Option(names = "--batch-size", description = "Images per step (default: 16).")
     Integer batchSize;
 
-    @Option(names = "--lr", description = "Peak learning rate of the cosine schedule (default: 1e-3).")
+    @Option(names = "--lr", description = "Peak learning rate of the cosine schedule (default: 2e-3).")
     Double learningRate;
 
-    @Option(names = "--warmup", description = "Warm-up steps (default: 100).")
+    @Option(names = "--warmup", description = "Warm-up steps (default: 50).")
     Integer warmup;
 
     @Option(names = "--seed", description = "Seed of initialisation, data, noise and timesteps (default: 0).")
@@ -60,13 +65,13 @@ final class PretrainCommand implements Callable<Integer> {
     Integer imagesPerStyle;
 
     @Option(names = "--channels", split = ",", paramLabel = "N",
-            description = "UNet channels per level (default: 32,64,64).")
+            description = "UNet channels per level (default: 16,32,32).")
     List<Integer> channels;
 
     @Option(names = "--text-width", description = "CLIP hidden size = cross-attention width (default: 64).")
     Integer textWidth;
 
-    @Option(names = "--checkpoint-every", description = "Checkpoint interval in steps; 0: only at the end (default: 200).")
+    @Option(names = "--checkpoint-every", description = "Checkpoint interval in steps; 0: only at the end (default: 250).")
     Integer checkpointEvery;
 
     @Option(names = "--log-every", description = "Progress line interval in steps (default: 25).")
@@ -76,6 +81,10 @@ final class PretrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter log = spec.commandLine().getErr();
         PretrainSettings settings = settings();
+        if (!"1".equals(System.getenv("OMP_NUM_THREADS"))) {
+            log.println("sara: note: models/shapes-base was pretrained with OMP_NUM_THREADS=1; other thread counts sum in"
+                    + " another order and give slightly different weights (and on a busy machine run much slower)");
+        }
         Pretrainer pretrainer = new Pretrainer(settings);
         Map<String, Object> provenance = new LinkedHashMap<>();
         provenance.put("command", command());

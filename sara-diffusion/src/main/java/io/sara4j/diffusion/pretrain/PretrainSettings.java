@@ -47,8 +47,8 @@ public record PretrainSettings(BaseModelArchitecture architecture, List<Style> s
 
     /** The settings of the bundled {@code models/shapes-base}. */
     public static PretrainSettings shapesBase() {
-        return new PretrainSettings(BaseModelArchitecture.SHAPES_BASE, SHAPES_BASE_STYLES, 2048, 0.1, 1200, 16, 1e-3,
-                100, 0, 200, 25);
+        return new PretrainSettings(BaseModelArchitecture.SHAPES_BASE, SHAPES_BASE_STYLES, 2048, 0.1, 2000, 16, 2e-3,
+                50, 0, 250, 25);
     }
 
     /** Every setting by its JSON name, for {@code training.json}. */

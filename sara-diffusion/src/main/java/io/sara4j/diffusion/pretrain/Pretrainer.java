@@ -14,6 +14,7 @@ import io.sara4j.diffusion.data.shapes.ShapesTrainingSet;
 import io.sara4j.diffusion.data.shapes.Split;
 import io.sara4j.diffusion.data.shapes.Style;
 import io.sara4j.diffusion.eval.Evaluator;
+import io.sara4j.diffusion.loading.BundledFolders;
 import io.sara4j.diffusion.loading.ConfigJson;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import io.sara4j.diffusion.scheduler.SchedulerConfig;
@@ -60,11 +61,23 @@ import java.util.Map;
  * with the same settings continues from it bit for bit, and it is deleted once {@code out} exists.
  */
 public final class Pretrainer {
+    /** Where the bundled base model lives, relative to the repository root. */
+    public static final Path BUNDLED = Path.of("models", "shapes-base");
+
     private final PretrainSettings settings;
 
     /** A pretrainer for {@code settings}. */
     public Pretrainer(PretrainSettings settings) {
         this.settings = settings;
+    }
+
+    /**
+     * The shipped {@code models/shapes-base} (found as {@link BundledFolders#find} describes).
+     *
+     * @throws IllegalArgumentException when it is not found, saying where it looked
+     */
+    public static Path bundledFolder() {
+        return BundledFolders.find(BUNDLED, "model_index.json", "the shipped base model");
     }
 
     /** The run folder used for {@code out}: {@code <out>.run} next to it. */

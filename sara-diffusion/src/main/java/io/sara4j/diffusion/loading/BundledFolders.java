@@ -1,0 +1,43 @@
+package io.sara4j.diffusion.loading;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Finds a folder shipped in the repository ({@code models/...}): under the directory named by the
+ * system property {@value #HOME_PROPERTY} when set (the {@code sara} launcher sets it to the
+ * repository root), else under the working directory or the nearest of its parents that has it.
+ */
+public final class BundledFolders {
+    /** The system property naming the repository root. */
+    public static final String HOME_PROPERTY = "sara.home";
+
+    private BundledFolders() {}
+
+    /**
+     * The first candidate {@code <root>/relative} that holds the file {@code marker}.
+     *
+     * @param what how errors name the folder ("the shipped shapes classifier")
+     * @throws IllegalArgumentException when none is found, saying where it looked
+     */
+    public static Path find(Path relative, String marker, String what) {
+        List<Path> tried = new ArrayList<>();
+        String home = System.getProperty(HOME_PROPERTY);
+        if (home != null && !home.isBlank()) {
+            tried.add(Path.of(home).resolve(relative));
+        }
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            tried.add(dir.resolve(relative));
+        }
+        for (Path candidate : tried) {
+            if (Files.isRegularFile(candidate.resolve(marker))) {
+                return candidate;
+            }
+        }
+        throw new IllegalArgumentException(what + " (" + relative + ") was not found in " + tried.get(0)
+                + (tried.size() > 1 ? " or the working directory's parents" : "")
+                + "; pass its folder explicitly or set -D" + HOME_PROPERTY + "=<repository root>");
+    }
+}
