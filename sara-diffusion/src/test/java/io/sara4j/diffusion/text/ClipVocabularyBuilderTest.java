@@ -35,8 +35,11 @@ class ClipVocabularyBuilderTest {
             }
         }
         // words outside the corpus still encode, byte by byte at worst, never to the unknown id
-        for (int id : tokenizer.encode("zebra!")) {
-            assertThat(id).isNotEqualTo(tokenizer.unkId());
+        // (unk is <|endoftext|> as in SD, so look at the tokens, not at encode(), which ends with eos)
+        List<String> unseen = tokenizer.tokenize("zebra!");
+        assertThat(String.join("", unseen)).isEqualTo("zebra</w>!</w>");
+        for (String token : unseen) {
+            assertThat(tokenizer.tokenId(token)).as(token).isNotEqualTo(tokenizer.unkId());
         }
         int[] ids = tokenizer.encode("a red circle");
         assertThat(ids[0]).isEqualTo(tokenizer.bosId());
