@@ -28,6 +28,11 @@ public record PretrainSettings(BaseModelArchitecture architecture, List<Style> s
     public static final List<Style> SHAPES_BASE_STYLES = List.of(Style.PLAIN, Style.OUTLINE, Style.CHECKER,
             Style.GRADIENT);
 
+    /** AdamW's decoupled weight decay: none, the model is trained from scratch on unlimited data. */
+    public static final double WEIGHT_DECAY = 0;
+    /** The global gradient norm is clipped to this (keeps the early high-loss steps stable). */
+    public static final double MAX_GRAD_NORM = 1.0;
+
     /** Validates what the records it feeds do not check themselves. */
     public PretrainSettings {
         styles = List.copyOf(styles);
@@ -70,8 +75,8 @@ public record PretrainSettings(BaseModelArchitecture architecture, List<Style> s
         m.put("learning_rate", learningRate);
         m.put("schedule", "cosine");
         m.put("warmup_steps", warmupSteps);
-        m.put("weight_decay", 0.0);
-        m.put("max_grad_norm", 1.0);
+        m.put("weight_decay", WEIGHT_DECAY);
+        m.put("max_grad_norm", MAX_GRAD_NORM);
         m.put("seed", seed);
         m.put("checkpoint_every", checkpointEvery);
         return m;

@@ -126,7 +126,8 @@ public final class Pretrainer {
                     ShapesOptions.builder().optSplit(Split.ALL).build(), settings.emptyCaptionFraction(), a.imageSize());
             OptimizerConfig optimizer = OptimizerConfig.defaults().withLearningRate(settings.learningRate())
                     .withSchedule(LearningRateSchedule.Kind.COSINE).withWarmupSteps(settings.warmupSteps())
-                    .withTotalSteps(settings.steps()).withWeightDecay(0).withMaxGradNorm(1.0);
+                    .withTotalSteps(settings.steps()).withWeightDecay(PretrainSettings.WEIGHT_DECAY)
+                    .withMaxGradNorm(PretrainSettings.MAX_GRAD_NORM);
             TrainingConfig loop = new TrainingConfig(settings.steps(), settings.batchSize(), settings.seed(),
                     settings.checkpointEvery(), settings.logEvery());
             TrainingResult result;
