@@ -1,16 +1,12 @@
 package io.sara4j.cli;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import io.sara4j.cli.report.HtmlReport;
 import io.sara4j.cli.report.LossChart;
 import io.sara4j.cli.report.SampleStrips;
 import io.sara4j.core.io.AtomicFiles;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.peft.AdapterFiles;
-import io.sara4j.core.peft.FineTuner;
-import io.sara4j.diffusion.data.DatasetOptions;
-import io.sara4j.diffusion.data.ImageCaptionDataset;
 import io.sara4j.diffusion.data.SplitMix64;
 import io.sara4j.diffusion.data.shapes.ShapesDataset;
 import io.sara4j.diffusion.data.shapes.ShapesOptions;
@@ -20,13 +16,11 @@ import io.sara4j.diffusion.eval.Evaluator;
 import io.sara4j.diffusion.eval.ShapesClassifier;
 import io.sara4j.diffusion.loading.BundledFolders;
 import io.sara4j.diffusion.loading.ConfigJson;
-import io.sara4j.diffusion.pipeline.DiffusersFolder;
 import io.sara4j.diffusion.pipeline.GenerationRequest;
 import io.sara4j.diffusion.pipeline.Sampler;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import io.sara4j.diffusion.training.Trainer;
 import io.sara4j.diffusion.training.TrainingConfig;
-import io.sara4j.diffusion.training.TrainingResult;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -119,9 +113,6 @@ final class DemoCommand implements Callable<Integer> {
     /** Scores of the target style and the base style, as stored in {@code before.json} / {@code after.json}. */
     record PhaseScores(StyleSummary target, StyleSummary base) {}
 
-    /** What the training phase reports, stored in {@code train/summary.json}. */
-    record TrainingSummary(long trainable, long parameters, double firstLoss, double lastLoss, double seconds) {}
-
     @Override
     public Integer call() throws Exception {
         log = spec.commandLine().getErr();
@@ -140,7 +131,7 @@ final class DemoCommand implements Callable<Integer> {
                     new Evaluator.Settings(samples, sampleSteps, GUIDANCE, Sampler.DDIM, seed));
             int side;
             try (NDManager phase = manager.newSubManager()) {
-                side = load(modelDir, phase).defaultImageSize();
+                side = TrainingPhase.load(modelDir, phase).defaultImageSize();
             }
             List<String> trainPrompts = distinctCaptions(ShapesDataset.specs(Style.PLAIN, images, seed, ShapesOptions.defaults()));
             List<String> heldOutPrompts = distinctCaptions(evaluator.prompts(style));
@@ -151,7 +142,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             PhaseScores before = scores(run.resolve("before.json"), "before", modelDir, null, evaluator, manager,
                     trainPrompts, heldOutPrompts);
-            TrainingSummary training = train(run, modelDir, data, side, manager);
+            TrainingPhase.Summary training = train(run, modelDir, data, manager);
             Path adapter = run.resolve("train").resolve("adapter.safetensors");
             PhaseScores after = scores(run.resolve("after.json"), "after", modelDir, adapter, evaluator, manager,
                     trainPrompts, heldOutPrompts);
@@ -182,11 +173,7 @@ final class DemoCommand implements Callable<Integer> {
         return s;
     }
 
-    private static StableDiffusionPipeline load(Path modelDir, NDManager manager) throws IOException {
-        return StableDiffusionPipeline.load(DiffusersFolder.open(modelDir, null), manager, DataType.FLOAT32);
-    }
-
-    private static List<String> distinctCaptions(List<ShapesSpec> specs) {
+    static List<String> distinctCaptions(List<ShapesSpec> specs) {
         return specs.stream().map(ShapesSpec::caption).distinct().limit(GRID_PROMPTS).toList();
     }
 
@@ -201,7 +188,7 @@ final class DemoCommand implements Callable<Integer> {
             return ConfigJson.read(file, PhaseScores.class);
         }
         try (NDManager phase = manager.newSubManager()) {
-            StableDiffusionPipeline pipeline = load(modelDir, phase);
+            StableDiffusionPipeline pipeline = TrainingPhase.load(modelDir, phase);
             if (adapter != null) {
                 AdapterFiles.apply(pipeline.unet(), List.of(adapter), List.of(1.0), phase);
             }
@@ -242,35 +229,11 @@ final class DemoCommand implements Callable<Integer> {
         return "samples/" + kind + "-" + row + "-" + when + ".png";
     }
 
-    private TrainingSummary train(Path run, Path modelDir, Path data, int side, NDManager manager) throws IOException {
-        Path folder = run.resolve("train");
-        Path summaryFile = folder.resolve("summary.json");
-        if (Files.isRegularFile(summaryFile)) {
-            say("training: already done (%s)", run.relativize(summaryFile));
-            return ConfigJson.read(summaryFile, TrainingSummary.class);
-        }
-        try (NDManager phase = manager.newSubManager()) {
-            StableDiffusionPipeline pipeline = load(modelDir, phase);
-            ImageCaptionDataset dataset = ImageCaptionDataset.open(data, DatasetOptions.builder().setResolution(side)
-                    .optCaptionPrefix(Evaluator.stylePrefix(style)).optSeed(seed).build());
-            MethodOptions sara = CommandLine.populateCommand(new MethodOptions(), "--method", "sara", "--threshold",
-                    Double.toString(threshold));
-            TrainingConfig config = new TrainingConfig(steps, batchSize, seed, checkpointEvery, 1);
-            try (FineTuner tuner = sara.attach(pipeline.unet(), steps, seed)) {
-                say("training: SaRA on %d images, %,d trainable values of %,d (%.2f%%)", dataset.size(), tuner.trainableCount(),
-                        pipeline.unet().parameterCount(), 100.0 * tuner.trainableCount() / pipeline.unet().parameterCount());
-                TrainingResult result;
-                try (PhaseProgress bar = PhaseProgress.start(log, "train", steps, "step")) {
-                    result = new Trainer(pipeline, tuner, dataset, config).run(folder, bar);
-                }
-                LossChart.Curve curve = LossChart.read(folder.resolve("losses.csv"));
-                int n = curve.losses().length;
-                TrainingSummary summary = new TrainingSummary(tuner.trainableCount(), pipeline.unet().parameterCount(),
-                        n == 0 ? Double.NaN : curve.losses()[0], n == 0 ? Double.NaN : curve.losses()[n - 1], result.seconds());
-                AtomicFiles.writeString(summaryFile, ConfigJson.write(summary));
-                return summary;
-            }
-        }
+    private TrainingPhase.Summary train(Path run, Path modelDir, Path data, NDManager manager) throws IOException {
+        MethodOptions sara = CommandLine.populateCommand(new MethodOptions(), "--method", "sara", "--threshold",
+                Double.toString(threshold));
+        return TrainingPhase.run(log, "sara", run.resolve("train"), modelDir, sara, data, Evaluator.stylePrefix(style),
+                new TrainingConfig(steps, batchSize, seed, checkpointEvery, 1), manager);
     }
 
     /** "style fidelity 12.3 → 3.1 (4.0× better); held-out prompt accuracy 0.85 → 0.83; prior preservation ...". */
@@ -286,7 +249,7 @@ final class DemoCommand implements Callable<Integer> {
                 before.base().promptAccuracy(), after.base().promptAccuracy());
     }
 
-    private Path writeReport(Path run, Path modelDir, PhaseScores before, PhaseScores after, TrainingSummary training,
+    private Path writeReport(Path run, Path modelDir, PhaseScores before, PhaseScores after, TrainingPhase.Summary training,
             List<String> trainPrompts, List<String> heldOutPrompts) throws IOException {
         LossChart.writeFromCsv("SaRA training loss", Map.of("sara", run.resolve("train/losses.csv")), run.resolve("loss.png"));
         Map<String, String> kv = new LinkedHashMap<>();

@@ -59,7 +59,7 @@ class DemoCommandTest {
         // finished phases are kept: nothing is generated, trained or scored again
         Run again = run(demo(model, out));
         assertThat(again.code()).as(again.err()).isZero();
-        assertThat(again.err()).contains("before: already scored", "training: already done", "after: already scored")
+        assertThat(again.err()).contains("before: already scored", "sara: training already done", "after: already scored")
                 .doesNotContain("generating");
 
         // an interrupted run (training done up to its checkpoint, nothing scored after) continues from
