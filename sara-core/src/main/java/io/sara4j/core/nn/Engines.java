@@ -5,18 +5,55 @@ import ai.djl.engine.Engine;
 /**
  * The one place that starts the tensor engine.
  *
- * <p>sara4j never downloads anything at run time: the PyTorch native library comes from the
- * {@code pytorch-native-cpu} jar on the class path, so DJL is forced into offline mode before the
- * engine is first touched.
+ * <p>On the first call it
+ * <ol>
+ *   <li>forces DJL into offline mode (unless the caller chose): the PyTorch native library comes
+ *       from the {@code pytorch-native-cpu} jar on the class path, nothing is downloaded;</li>
+ *   <li>tunes glibc's allocator ({@link NativeAllocator}) before the first tensor exists, because
+ *       with the defaults every op on a tensor of 32 MB or more runs at page-fault speed;</li>
+ *   <li>starts DJL's PyTorch engine and runs the {@link EngineSelfCheck} through
+ *       {@link EngineGuard}, which switches oneDNN off if the guards in the layers are not enough
+ *       on this CPU.</li>
+ * </ol>
+ * docs/engine.md explains the two libtorch defects behind steps 2 and 3.
  */
 public final class Engines {
+    private static Engine engine;
+    private static EngineGuard guard;
+
     private Engines() {}
 
-    /** Sets offline mode (unless the caller already chose) and returns the PyTorch engine. */
+    /** Starts the engine on the first call (see the class comment) and returns it. */
     public static synchronized Engine pytorch() {
-        if (System.getProperty("ai.djl.offline") == null) {
-            System.setProperty("ai.djl.offline", "true");
+        if (engine == null) {
+            if (System.getProperty("ai.djl.offline") == null) {
+                System.setProperty("ai.djl.offline", "true");
+            }
+            NativeAllocator.tune();
+            Engine started = Engine.getEngine("PyTorch");
+            guard = EngineGuard.establish(started);
+            engine = started;
         }
-        return Engine.getEngine("PyTorch");
+        return engine;
+    }
+
+    /** What the start-up self-check found (starts the engine if needed). */
+    public static synchronized EngineGuard guard() {
+        pytorch();
+        return guard;
+    }
+
+    /**
+     * Refuses to go on when the self-check failed even with oneDNN off: training on wrong gradients
+     * would only waste the user's time.
+     *
+     * @throws IllegalStateException naming the failed checks
+     */
+    public static void requireCorrectGradients() {
+        EngineGuard g = guard();
+        if (!g.trustworthy()) {
+            throw new IllegalStateException("the engine self-check failed on this CPU: " + g.summary()
+                    + ". Training would compute wrong gradients; see docs/engine.md (how to check a new CPU)");
+        }
     }
 }

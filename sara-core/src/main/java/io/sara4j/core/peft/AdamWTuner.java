@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.io.SafetensorsDType;
+import io.sara4j.core.nn.Engines;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,6 +38,7 @@ abstract class AdamWTuner implements FineTuner {
      * @param state owns every array the tuner keeps; closed by {@link #close()}
      */
     AdamWTuner(NDManager state, OptimizerConfig config, LearningRateSchedule schedule) {
+        Engines.requireCorrectGradients(); // every method trains through here: refuse a failed engine once, up front
         this.state = state;
         this.optimizer = new AdamW(config, state);
         this.schedule = schedule;

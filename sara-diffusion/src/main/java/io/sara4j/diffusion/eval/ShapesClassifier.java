@@ -227,4 +227,5 @@ public final class ShapesClassifier extends Module {
     public static Path bundledFolder() {
         return BundledFolders.find(BUNDLED, WeightFiles.CONFIG_NAME, "the shipped shapes classifier");
     }
+
 }

@@ -6,20 +6,21 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Finds a folder shipped in the repository ({@code models/...}): under the directory named by the
- * system property {@value #HOME_PROPERTY} when set (the {@code sara} launcher sets it to the
- * repository root), else under the working directory or the nearest of its parents that has it.
+ * Finds folders the repository ships under {@code models/} (the evaluation classifier, the base
+ * model): under the directory named by the system property {@value #HOME_PROPERTY} when set (the
+ * {@code sara} launcher sets it to the repository root), else under the working directory or the
+ * nearest of its parents that has one.
  */
 public final class BundledFolders {
-    /** The system property naming the repository root. */
+    /** The system property naming the repository root (the {@code sara} launcher sets it). */
     public static final String HOME_PROPERTY = "sara.home";
 
     private BundledFolders() {}
 
     /**
-     * The first candidate {@code <root>/relative} that holds the file {@code marker}.
+     * The first candidate folder {@code relative} that holds the file {@code marker}.
      *
-     * @param what how errors name the folder ("the shipped shapes classifier")
+     * @param what what the folder is, for the error ("the shipped shapes classifier")
      * @throws IllegalArgumentException when none is found, saying where it looked
      */
     public static Path find(Path relative, String marker, String what) {
