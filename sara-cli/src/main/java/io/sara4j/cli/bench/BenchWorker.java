@@ -147,8 +147,10 @@ public final class BenchWorker implements Callable<Integer> {
                 }
                 long trainable = tuner == null ? 0 : tuner.trainableCount();
                 long stateBytes = tuner == null ? 0 : tuner.stateBytes();
-                return new BenchResult(m.id(), batch, null, unet.parameterCount(), trainable, stateBytes, warmup, ProcessMemory.peakResidentMiB(),
-                        rssFirst, ProcessMemory.residentMiB(), Spread.of(stepTimes), Spread.of(forwardTimes),
+                double rssEnd = ProcessMemory.residentMiB();
+                double peak = ProcessMemory.peakResidentMiB(); // after rssEnd: the high-water mark then covers it
+                return new BenchResult(m.id(), batch, null, unet.parameterCount(), trainable, stateBytes, warmup, peak,
+                        rssFirst, rssEnd, Spread.of(stepTimes), Spread.of(forwardTimes),
                         Spread.of(backwardTimes), firstLoss, lastLoss, stepTimes, NativeAllocator.describe());
             }
         }
