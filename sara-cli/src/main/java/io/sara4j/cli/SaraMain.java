@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
         versionProvider = SaraMain.Version.class,
         description = "Fine-tune diffusion models with SaRA (progressive sparse low-rank adaptation).",
         subcommands = {InfoCommand.class, DemoCommand.class, AnalyzeCommand.class, TrainCommand.class, SampleCommand.class,
-            MergeCommand.class, EvalCommand.class, TrainClassifierCommand.class, io.sara4j.cli.bench.BenchCommand.class, CommandLine.HelpCommand.class})
+            MergeCommand.class, EvalCommand.class, CompareCommand.class, TrainClassifierCommand.class,
+            io.sara4j.cli.bench.BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SaraMain implements Runnable {
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
             description = "Print stack traces and debug detail.")
@@ -52,6 +53,7 @@ public final class SaraMain implements Runnable {
     static CommandLine commandLine() {
         SaraMain root = new SaraMain();
         CommandLine cli = new CommandLine(root);
+        addHelpOptions(cli);
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (root.verbose) {
@@ -69,6 +71,22 @@ public final class SaraMain implements Runnable {
             return 2;
         });
         return cli;
+    }
+
+    /**
+     * Gives every subcommand (and theirs) {@code -h}/{@code --help}, so {@code sara train --help}
+     * answers with usage instead of "Missing required options". Added here rather than per class so
+     * a new command cannot forget it.
+     */
+    private static void addHelpOptions(CommandLine cli) {
+        for (CommandLine sub : cli.getSubcommands().values()) {
+            CommandLine.Model.CommandSpec spec = sub.getCommandSpec();
+            if (spec.findOption("--help") == null && spec.findOption("-h") == null) {
+                spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                        .description("Show this help message and exit.").build());
+            }
+            addHelpOptions(sub);
+        }
     }
 
     /** One line naming the failure: the message, or the exception type when there is none. */

@@ -28,6 +28,21 @@ class SaraMainTest {
         assertThat(r.out).contains("Usage: sara", "info", "demo", "--version", "--verbose");
     }
 
+    /** Every subcommand, present and future (hidden ones too), answers -h and --help with its usage. */
+    @Test
+    void everyCommandAnswersHelpWithExitCodeZero() {
+        java.util.Set<String> names = SaraMain.commandLine().getSubcommands().keySet();
+        assertThat(names).contains("train", "demo", "eval");
+        for (String name : names) {
+            for (String flag : new String[] {"--help", "-h"}) {
+                Run r = run(SaraMain.commandLine(), name, flag);
+                assertThat(r.code).as(name + " " + flag + ": " + r.err).isZero();
+                assertThat(r.out).as(name + " " + flag).contains("Usage: sara " + name);
+                assertThat(r.err).as(name + " " + flag).isEmpty();
+            }
+        }
+    }
+
     @Test
     void versionNamesEngine() {
         Run r = run(SaraMain.commandLine(), "--version");

@@ -33,6 +33,47 @@ final class TinyModelFolder {
              "max_position_embeddings": 77, "vocab_size": 12, "hidden_act": "quick_gelu", "eos_token_id": 2}
             """;
 
+    /**
+     * Writes a pixel-space folder (UNet on 8x8 RGB, no VAE, like the bundled model) whose tokenizer
+     * knows every letter, so the shapes benchmark's prompts ("stripes style, a red circle on a black
+     * background") tokenize.
+     */
+    static Path writePixel(Path root, long seed) throws IOException {
+        Engine engine = Engines.pytorch();
+        engine.setRandomSeed((int) seed);
+        Files.createDirectories(root.resolve("tokenizer"));
+        Files.createDirectories(root.resolve("scheduler"));
+        Files.writeString(root.resolve("model_index.json"), """
+                {"_class_name": "StableDiffusionPipeline", "scheduler": ["diffusers", "DDIMScheduler"],
+                 "text_encoder": ["transformers", "CLIPTextModel"], "tokenizer": ["transformers", "CLIPTokenizer"],
+                 "unet": ["diffusers", "UNet2DConditionModel"]}
+                """);
+        StringBuilder vocab = new StringBuilder("{");
+        int id = 0;
+        for (char c : "abcdefghijklmnopqrstuvwxyz,".toCharArray()) {
+            vocab.append('"').append(c).append("\": ").append(id++).append(", \"").append(c).append("</w>\": ").append(id++).append(", ");
+        }
+        vocab.append("\"<|startoftext|>\": ").append(id++).append(", \"<|endoftext|>\": ").append(id++).append('}');
+        Files.writeString(root.resolve("tokenizer/vocab.json"), vocab.toString());
+        Files.writeString(root.resolve("tokenizer/merges.txt"), "#version: 0.2\n");
+        Files.writeString(root.resolve("scheduler/scheduler_config.json"), SCHEDULER);
+        String clip = CLIP.replace("\"vocab_size\": 12", "\"vocab_size\": " + id).replace("\"eos_token_id\": 2",
+                "\"eos_token_id\": " + (id - 1));
+        String unet = UNET.replace("\"in_channels\": 4, \"out_channels\": 4, \"sample_size\": 4",
+                "\"in_channels\": 3, \"out_channels\": 3, \"sample_size\": 8");
+        try (NDManager m = engine.newBaseManager()) {
+            new UNet2DConditionModel(m, UNet2DConditionConfig.parse(unet)).save(root.resolve("unet"));
+            new ClipTextModel(m, ClipTextConfig.parse(clip, "clip")).save(root.resolve("text_encoder"));
+        }
+        return root;
+    }
+
+    static final String SCHEDULER = """
+            {"_class_name": "DDIMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
+             "beta_start": 0.00085, "num_train_timesteps": 1000, "set_alpha_to_one": false,
+             "steps_offset": 1, "clip_sample": false}
+            """;
+
     /** Writes the folder under {@code root}; weights drawn from the engine seeded with {@code seed}. */
     static Path write(Path root, long seed) throws IOException {
         Engine engine = Engines.pytorch();
@@ -57,11 +98,7 @@ final class TinyModelFolder {
                  "ed</w>": 9, "<|startoftext|>": 10, "<|endoftext|>": 11}
                 """);
         Files.writeString(root.resolve("tokenizer/merges.txt"), "#version: 0.2\nr e\ne d</w>\nre d</w>\n");
-        Files.writeString(root.resolve("scheduler/scheduler_config.json"), """
-                {"_class_name": "DDIMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
-                 "beta_start": 0.00085, "num_train_timesteps": 1000, "set_alpha_to_one": false,
-                 "steps_offset": 1, "clip_sample": false}
-                """);
+        Files.writeString(root.resolve("scheduler/scheduler_config.json"), SCHEDULER);
         return root;
     }
 }

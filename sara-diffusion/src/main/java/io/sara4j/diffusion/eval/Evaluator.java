@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
 
 /**
  * Scores a pipeline (with its adapters already applied) on one style of the shapes benchmark:
@@ -82,8 +83,17 @@ public final class Evaluator {
 
     /** Generates, renders and scores {@code style} with prompts starting with {@code promptPrefix}. */
     public StyleScores evaluate(NDManager manager, StableDiffusionPipeline pipeline, Style style, String promptPrefix) {
+        return evaluate(manager, pipeline, style, promptPrefix, done -> {});
+    }
+
+    /**
+     * {@link #evaluate(NDManager, StableDiffusionPipeline, Style, String)}, telling {@code progress}
+     * how many images have been generated so far after each prompt's batch (for a progress display).
+     */
+    public StyleScores evaluate(NDManager manager, StableDiffusionPipeline pipeline, Style style, String promptPrefix,
+            IntConsumer progress) {
         List<ShapesSpec> prompts = prompts(style);
-        List<BufferedImage> generated = generate(manager, pipeline, prompts, promptPrefix);
+        List<BufferedImage> generated = generate(manager, pipeline, prompts, promptPrefix, progress);
         int side = generated.get(0).getWidth();
         List<BufferedImage> real = realImages(style, Math.max(ShapesRenderer.MIN_SIZE, side));
         return score(manager, style, promptPrefix, prompts, generated, real);
@@ -111,6 +121,12 @@ public final class Evaluator {
      */
     public List<BufferedImage> generate(NDManager manager, StableDiffusionPipeline pipeline, List<ShapesSpec> prompts,
             String promptPrefix) {
+        return generate(manager, pipeline, prompts, promptPrefix, done -> {});
+    }
+
+    /** {@link #generate(NDManager, StableDiffusionPipeline, List, String)}, reporting the images done after each batch. */
+    public List<BufferedImage> generate(NDManager manager, StableDiffusionPipeline pipeline, List<ShapesSpec> prompts,
+            String promptPrefix, IntConsumer progress) {
         Map<String, List<Integer>> byPrompt = new LinkedHashMap<>();
         for (int i = 0; i < prompts.size(); i++) {
             byPrompt.computeIfAbsent(promptPrefix + prompts.get(i).caption(), k -> new ArrayList<>()).add(i);
@@ -118,6 +134,7 @@ public final class Evaluator {
         BufferedImage[] out = new BufferedImage[prompts.size()];
         int side = pipeline.defaultImageSize();
         int j = 0;
+        int done = 0;
         for (Map.Entry<String, List<Integer>> e : byPrompt.entrySet()) {
             List<Integer> slots = e.getValue();
             GenerationRequest request = new GenerationRequest(e.getKey(), "", slots.size(), settings.steps(),
@@ -126,6 +143,8 @@ public final class Evaluator {
             for (int k = 0; k < slots.size(); k++) {
                 out[slots.get(k)] = images.get(k);
             }
+            done += slots.size();
+            progress.accept(done);
         }
         return List.of(out);
     }

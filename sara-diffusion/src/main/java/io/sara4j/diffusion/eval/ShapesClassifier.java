@@ -19,6 +19,7 @@ import io.sara4j.diffusion.data.RgbImage;
 import io.sara4j.diffusion.data.shapes.Colour;
 import io.sara4j.diffusion.data.shapes.ShapeKind;
 import io.sara4j.diffusion.data.shapes.Style;
+import io.sara4j.diffusion.loading.BundledFolders;
 import io.sara4j.diffusion.loading.WeightFiles;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -58,7 +59,7 @@ public final class ShapesClassifier extends Module {
     /** Where the trained classifier lives, relative to the repository root. */
     public static final Path BUNDLED = Path.of("models", "shapes-classifier");
     /** The system property naming the repository root (the {@code sara} launcher sets it). */
-    public static final String HOME_PROPERTY = "sara.home";
+    public static final String HOME_PROPERTY = BundledFolders.HOME_PROPERTY;
     private static final float NORM_EPS = 1e-5f;
     private static final int BATCH = 128;
 
@@ -224,21 +225,7 @@ public final class ShapesClassifier extends Module {
      * @throws IllegalArgumentException when none is found, saying where it looked
      */
     public static Path bundledFolder() {
-        List<Path> tried = new ArrayList<>();
-        String home = System.getProperty(HOME_PROPERTY);
-        if (home != null && !home.isBlank()) {
-            tried.add(Path.of(home).resolve(BUNDLED));
-        }
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            tried.add(dir.resolve(BUNDLED));
-        }
-        for (Path candidate : tried) {
-            if (Files.isRegularFile(candidate.resolve(WeightFiles.CONFIG_NAME))) {
-                return candidate;
-            }
-        }
-        throw new IllegalArgumentException("the shipped shapes classifier (" + BUNDLED + ") was not found in "
-                + tried.get(0) + (tried.size() > 1 ? " or the working directory's parents" : "")
-                + "; pass its folder explicitly or set -D" + HOME_PROPERTY + "=<repository root>");
+        return BundledFolders.find(BUNDLED, WeightFiles.CONFIG_NAME, "the shipped shapes classifier");
     }
+
 }
