@@ -108,8 +108,8 @@ final class TrainCommand implements Callable<Integer> {
         @Override
         public void onStep(StepReport r, long totalSteps, double secondsPerStep) {
             long left = Math.round((totalSteps - r.step()) * secondsPerStep);
-            log.printf(Locale.ROOT, "step %d/%d  loss %.4f  lr %.3g  %.2f s/step  ETA %d:%02d:%02d%n", r.step(), totalSteps,
-                    r.loss(), r.learningRate(), secondsPerStep, left / 3600, left / 60 % 60, left % 60);
+            log.printf(Locale.ROOT, "step %d/%d  loss %.4f  lr %.3g  %.2f it/s  %.2f s/step  ETA %d:%02d:%02d%n", r.step(),
+                    totalSteps, r.loss(), r.learningRate(), 1 / secondsPerStep, secondsPerStep, left / 3600, left / 60 % 60, left % 60);
             log.flush();
         }
 

@@ -86,6 +86,21 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Deletes {@code folder} and everything in it, deepest first; does nothing if it does not
+     * exist. Used to clear staging folders that were never renamed into place.
+     */
+    public static void deleteRecursively(Path folder) throws IOException {
+        if (!Files.exists(folder)) {
+            return;
+        }
+        try (var paths = Files.walk(folder)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
     private static void move(Path temp, Path target) throws IOException {
         try {
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);

@@ -125,10 +125,9 @@ public final class EngineSelfCheck {
                 in64[i] = HostArrays.of(manager, values, shapes[i]);
                 in32[i] = in64[i].toType(DataType.FLOAT32, true);
             }
-            int outputSize = run(engine, op, in32, null)[0].length;
-            double[] c = random.doubles(outputSize, -1, 1).toArray();
-            double[][] results32 = run(engine, op, in32, c);
-            double[][] results64 = run(engine, op, in64, c);
+            long weightsSeed = random.nextLong(); // the same output weights c for both precisions
+            double[][] results32 = run(engine, op, in32, weightsSeed);
+            double[][] results64 = run(engine, op, in64, weightsSeed);
             double worst = 0;
             for (int i = 0; i < results64.length; i++) {
                 worst = Math.max(worst, relativeError(results32[i], results64[i]));
@@ -137,19 +136,17 @@ public final class EngineSelfCheck {
         }
     }
 
-    /** The output, then the gradient of {@code sum(y · c)} for every input ({@code c == null}: output only). */
-    private static double[][] run(Engine engine, Function<NDArray[], NDArray> op, NDArray[] inputs, double[] c) {
+    /** The output, then the gradient of {@code sum(y · c)} for every input, c uniform in [-1, 1] drawn from {@code seed}. */
+    private static double[][] run(Engine engine, Function<NDArray[], NDArray> op, NDArray[] inputs, long seed) {
         NDManager manager = inputs[0].getManager();
         for (NDArray input : inputs) {
-            input.setRequiresGradient(c != null);
+            input.setRequiresGradient(true);
         }
         double[][] results = new double[inputs.length + 1][];
         try (GradientCollector collector = engine.newGradientCollector()) {
             NDArray y = op.apply(inputs);
             results[0] = y.toType(DataType.FLOAT64, false).toDoubleArray();
-            if (c == null) {
-                return new double[][] {results[0]};
-            }
+            double[] c = new SplittableRandom(seed).doubles(results[0].length, -1, 1).toArray();
             NDArray weights = HostArrays.of(manager, c, y.getShape()).toType(y.getDataType(), false);
             collector.backward(y.mul(weights).sum());
         }

@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@link #images(NDManager, int[])} draws from one shared seeded stream, so its results depend on
  * the order of calls.
  */
-public final class ImageCaptionDataset {
+public final class ImageCaptionDataset implements TrainingData {
     private final Path folder;
     private final DatasetOptions options;
     private final ImageTransform transform;
@@ -71,6 +71,7 @@ public final class ImageCaptionDataset {
     }
 
     /** Number of examples (lines of metadata.jsonl). */
+    @Override
     public int size() {
         return examples.size();
     }
@@ -82,6 +83,7 @@ public final class ImageCaptionDataset {
     }
 
     /** The prefixed captions of the given examples, in order. */
+    @Override
     public List<String> captions(int[] indices) {
         List<String> captions = new ArrayList<>(indices.length);
         for (int i : indices) {
@@ -112,6 +114,7 @@ public final class ImageCaptionDataset {
      * {@code SplitMix64.forKey(augmentationSeed, b)}. A resumable training loop passes a value
      * derived from its seed and step.
      */
+    @Override
     public NDArray images(NDManager manager, int[] indices, long augmentationSeed) throws IOException {
         if (indices.length == 0) {
             throw new IllegalArgumentException("a batch needs at least one index");

@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 
@@ -102,7 +101,7 @@ public final class StableDiffusionPipeline {
             AtomicFiles.writeString(staging.resolve("model_index.json"), modelIndexJson());
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
-            deleteRecursively(staging);
+            AtomicFiles.deleteRecursively(staging);
             throw e;
         }
     }
@@ -118,17 +117,6 @@ public final class StableDiffusionPipeline {
                 + "  \"unet\": [\"diffusers\", \"UNet2DConditionModel\"],\n"
                 + "  \"vae\": " + (vae == null ? "[null, null]" : "[\"diffusers\", \"AutoencoderKL\"]") + "\n"
                 + "}\n";
-    }
-
-    private static void deleteRecursively(Path folder) throws IOException {
-        if (!Files.exists(folder)) {
-            return;
-        }
-        try (var paths = Files.walk(folder)) {
-            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     /** The prompt embeddings (B, 77, D): the text encoder's last hidden state. */

@@ -9,8 +9,8 @@ import io.sara4j.core.nn.Engines;
 import io.sara4j.core.peft.FineTuner;
 import io.sara4j.core.peft.StepReport;
 import io.sara4j.diffusion.data.BatchSampler;
-import io.sara4j.diffusion.data.ImageCaptionDataset;
 import io.sara4j.diffusion.data.SplitMix64;
+import io.sara4j.diffusion.data.TrainingData;
 import io.sara4j.diffusion.pipeline.DiffusionObjective;
 import io.sara4j.diffusion.pipeline.SeededNoise;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
@@ -21,7 +21,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Fine-tunes a pipeline's UNet with any {@link FineTuner} on an image–caption dataset: the loop of
+ * Fine-tunes (or pretrains) a pipeline's UNet with any {@link FineTuner} on image–caption
+ * {@link TrainingData}: the loop of
  * the reference training script (VAE latents × scaling factor, random timesteps, noise, MSE on the
  * prediction target), made resumable and reproducible.
  *
@@ -36,11 +37,11 @@ import java.util.List;
 public final class Trainer {
     private final StableDiffusionPipeline pipeline;
     private final FineTuner tuner;
-    private final ImageCaptionDataset data;
+    private final TrainingData data;
     private final TrainingConfig config;
 
     /** A trainer for {@code tuner}, which must be attached to {@code pipeline.unet()}. */
-    public Trainer(StableDiffusionPipeline pipeline, FineTuner tuner, ImageCaptionDataset data, TrainingConfig config) {
+    public Trainer(StableDiffusionPipeline pipeline, FineTuner tuner, TrainingData data, TrainingConfig config) {
         this.pipeline = pipeline;
         this.tuner = tuner;
         this.data = data;
