@@ -41,7 +41,7 @@ class PretrainCommandTest {
         assertThat(record.get("settings").get("block_out_channels").toString()).isEqualTo("[8,16]");
         assertThat(record.get("settings").get("styles").toString()).isEqualTo("[\"plain\",\"checker\"]");
 
-        Run again = run("pretrain", "--out", out.toString(), "--steps", "3");
+        Run again = run("pretrain", "--out", out.toString(), "--steps", "3", "--warmup", "1");
         assertThat(again.code()).isEqualTo(1);
         assertThat(again.err()).contains("already exists");
     }

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * what was done about it.
  *
  * <p>The check runs with libtorch's defaults (oneDNN on) and the project's guards. If it fails, the
- * guard is not enough on this CPU: oneDNN is switched off through {@link OneDnn} (libtorch's own
+ * guard is not enough on this CPU: oneDNN is switched off through {@link TorchBackends} (libtorch's own
  * kernels are right on every CPU measured, at 2.5–5× the convolution time) and the check runs
  * again. If that fails too, the engine is not trusted for training, and
  * {@link Engines#requireCorrectGradients()} refuses it.
@@ -25,7 +25,7 @@ public record EngineGuard(EngineSelfCheck.Result check, boolean oneDnnSwitchedOf
 
     /** Runs the self-check on {@code engine}, switching oneDNN off if needed (once per process, from {@link Engines}). */
     static EngineGuard establish(Engine engine) {
-        return establish(() -> EngineSelfCheck.run(engine), () -> OneDnn.setEnabled(false));
+        return establish(() -> EngineSelfCheck.run(engine), () -> TorchBackends.setOneDnnEnabled(false));
     }
 
     /** The decision, with the check and the fallback given (tests use stand-ins). */
@@ -62,7 +62,7 @@ public record EngineGuard(EngineSelfCheck.Result check, boolean oneDnnSwitchedOf
     /** Whether libtorch's oneDNN backend is on, and why it is off if it is. */
     public String oneDnn() {
         try {
-            return OneDnn.isEnabled() ? "on" : oneDnnSwitchedOff ? "off (switched off by the self-check)" : "off";
+            return TorchBackends.isOneDnnEnabled() ? "on" : oneDnnSwitchedOff ? "off (switched off by the self-check)" : "off";
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             return "unknown (" + e.getMessage() + ")";
         }

@@ -1,6 +1,7 @@
 package io.sara4j.core.nn;
 
 import ai.djl.engine.Engine;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one place that starts the tensor engine.
@@ -11,7 +12,8 @@ import ai.djl.engine.Engine;
  *       from the {@code pytorch-native-cpu} jar on the class path, nothing is downloaded;</li>
  *   <li>tunes glibc's allocator ({@link NativeAllocator}) before the first tensor exists, because
  *       with the defaults every op on a tensor of 32 MB or more runs at page-fault speed;</li>
- *   <li>starts DJL's PyTorch engine and runs the {@link EngineSelfCheck} through
+ *   <li>starts DJL's PyTorch engine, switches NNPACK off ({@link TorchBackends}) and runs the
+ *       {@link EngineSelfCheck} through
  *       {@link EngineGuard}, which switches oneDNN off if the guards in the layers are not enough
  *       on this CPU.</li>
  * </ol>
@@ -31,6 +33,11 @@ public final class Engines {
             }
             NativeAllocator.tune();
             Engine started = Engine.getEngine("PyTorch");
+            try {
+                TorchBackends.setNnpackEnabled(false); // see TorchBackends: spams a warning per convolution on Zen 5
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                LoggerFactory.getLogger(Engines.class).debug("NNPACK switch unavailable: {}", e.getMessage());
+            }
             guard = EngineGuard.establish(started);
             engine = started;
         }

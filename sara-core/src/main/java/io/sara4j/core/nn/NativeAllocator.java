@@ -24,6 +24,9 @@ import org.slf4j.LoggerFactory;
  * OS until that much is free). The peak resident size is then the peak of live tensors plus
  * fragmentation, and it stays flat over a long run (docs/engine.md has the measurements).
  *
+ * <p>Requests of 64 MB and more are only covered when the process started with
+ * {@code MALLOC_ARENA_MAX=1}, which the {@code sara} launcher sets (see {@link #describe()}).
+ *
  * <p>It does nothing when the C library is not glibc, when the user set either variable
  * ({@code MALLOC_MMAP_MAX_}, {@code MALLOC_TRIM_THRESHOLD_}) in the environment, or when the
  * system property {@code sara.allocator} (or the environment variable {@code SARA_ALLOCATOR}) is
@@ -64,7 +67,8 @@ public final class NativeAllocator {
             boolean ok = mallopt.invokeInt(new Object[] {M_MMAP_MAX, 0}) == 1
                     & mallopt.invokeInt(new Object[] {M_TRIM_THRESHOLD, TRIM_THRESHOLD}) == 1;
             state = ok
-                    ? String.format(Locale.ROOT, "glibc %s, tuned: mmap off, trim threshold %d MiB", glibc, TRIM_THRESHOLD >> 20)
+                    ? String.format(Locale.ROOT, "glibc %s, tuned: mmap off, trim threshold %d MiB, %s", glibc,
+                            TRIM_THRESHOLD >> 20, arenas())
                     : "glibc " + glibc + ", mallopt refused the tuning: left as it is";
             if (!ok) {
                 LOG.warn("mallopt refused M_MMAP_MAX=0 / M_TRIM_THRESHOLD; large tensor ops may run at page-fault speed");
@@ -76,6 +80,19 @@ public final class NativeAllocator {
     /** One line saying what the allocator is and how it was set, for {@code sara info}. */
     public static synchronized String describe() {
         return state;
+    }
+
+    /**
+     * Whether requests of 64 MB and more are covered too. glibc gives each thread but the process's
+     * first its own arena, made of heaps of at most 64 MB, and serves a larger request there with a
+     * fresh mmap whatever {@code M_MMAP_MAX} says; the JVM runs Java code on such threads. Only
+     * {@code MALLOC_ARENA_MAX=1} in the environment at process start (the {@code sara} launcher sets
+     * it) puts every thread on the main heap, and no call made later can.
+     */
+    private static String arenas() {
+        return "1".equals(System.getenv("MALLOC_ARENA_MAX"))
+                ? "one arena (MALLOC_ARENA_MAX=1): all sizes covered"
+                : "arena per thread: requests of 64 MB and more still page-fault (set MALLOC_ARENA_MAX=1)";
     }
 
     /** glibc's version string, or {@code null} when the C library is not glibc. */
