@@ -55,7 +55,6 @@ final class CompareCommand implements Callable<Integer> {
     /** Every method the comparison knows, with the {@code MethodOptions} arguments that define it. */
     static final Map<String, List<String>> METHODS = methods();
     private static final int GRID_PROMPTS = 6;
-    private static final double GUIDANCE = 7.5;
 
     @Spec
     CommandSpec spec;
@@ -74,6 +73,14 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--methods", split = ",", defaultValue = "sara,lora,full,masked,sara-no-progressive,sara-no-rank,random,largest",
             description = "Methods to compare (default: ${DEFAULT-VALUE}).")
     List<String> methods;
+
+    @Option(names = "--lr", paramLabel = "LR", description = "Learning rate of every method (default: the paper's rule"
+            + " 1e-3·exp(−350·θ) for the sparse methods, 1e-4 for LoRA, 1e-5 for full; the bundled model learns a style at 2e-3).")
+    Double learningRate;
+
+    @Option(names = "--guidance", defaultValue = "3", description = "Classifier-free guidance of every sample (default:"
+            + " ${DEFAULT-VALUE}; the bundled model oversaturates at SD's 7.5).")
+    double guidance;
 
     @Option(names = "--thresholds", split = ",", defaultValue = "1e-3,2e-3,5e-3", paramLabel = "θ",
             description = "Budgets θ; every θ-dependent method runs at each (default: ${DEFAULT-VALUE}).")
@@ -140,7 +147,7 @@ final class CompareCommand implements Callable<Integer> {
         List<Result> results = new ArrayList<>();
         try (NDManager manager = Engines.pytorch().newBaseManager()) {
             Evaluator evaluator = new Evaluator(ShapesClassifier.load(classifierDir, manager),
-                    new Evaluator.Settings(samples, sampleSteps, GUIDANCE, Sampler.DDIM, seed));
+                    new Evaluator.Settings(samples, sampleSteps, guidance, Sampler.DDIM, seed));
             List<String> gridPrompts = evaluator.prompts(style).stream().map(s -> prefix + s.caption()).distinct()
                     .limit(GRID_PROMPTS).toList();
             Path data = run.resolve("data");
@@ -163,6 +170,9 @@ final class CompareCommand implements Callable<Integer> {
                     Path folder = run.resolve("methods").resolve(name);
                     List<String> args = new ArrayList<>(METHODS.get(m));
                     args.addAll(List.of("--threshold", Double.toString(theta)));
+                    if (learningRate != null) {
+                        args.addAll(List.of("--lr", Double.toString(learningRate)));
+                    }
                     MethodOptions options = CommandLine.populateCommand(new MethodOptions(), args.toArray(String[]::new));
                     TrainingPhase.Summary training = TrainingPhase.run(log, name, folder, modelDir, options, data, prefix,
                             config, manager);
@@ -191,7 +201,8 @@ final class CompareCommand implements Callable<Integer> {
         s.put("seed", seed);
         s.put("samples", samples);
         s.put("sample_steps", sampleSteps);
-        s.put("guidance", GUIDANCE);
+        s.put("guidance", guidance);
+        s.put("learning_rate", learningRate == null ? "per method default" : learningRate);
         return s;
     }
 
@@ -215,7 +226,7 @@ final class CompareCommand implements Callable<Integer> {
             List<java.awt.image.BufferedImage> strip = new ArrayList<>();
             for (int i = 0; i < gridPrompts.size(); i++) {
                 strip.addAll(pipeline.generateImages(phase, new GenerationRequest(gridPrompts.get(i), "", 1, sampleSteps,
-                        GUIDANCE, SplitMix64.forKey(seed, 5000 + i).nextLong(), side, side, Sampler.DDIM)));
+                        guidance, SplitMix64.forKey(seed, 5000 + i).nextLong(), side, side, Sampler.DDIM)));
             }
             SampleStrips.write(strip, run, stripName(name));
             StyleSummary scores;
@@ -296,7 +307,7 @@ final class CompareCommand implements Callable<Integer> {
         kv.put("training", String.format(Locale.ROOT, "%d steps of batch %d on %d generated images, seed %d", steps,
                 batchSize, images, seed));
         kv.put("scoring", String.format(Locale.ROOT, "%d held-out prompts, DDIM %d steps, guidance %s", samples, sampleSteps,
-                GUIDANCE));
+                guidance));
         StyleSummary base = results.get(0).scores();
         kv.put("base model scores", String.format(Locale.ROOT, "style FD %.4f, style acc %.3f, prompt acc %.3f",
                 base.frechetDistance(), base.styleAccuracy(), base.promptAccuracy()));
