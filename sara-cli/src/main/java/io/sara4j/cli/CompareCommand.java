@@ -8,14 +8,11 @@ import io.sara4j.core.io.AtomicFiles;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.peft.AdapterFiles;
 import io.sara4j.diffusion.data.SplitMix64;
-import io.sara4j.diffusion.data.shapes.ShapesDataset;
-import io.sara4j.diffusion.data.shapes.ShapesOptions;
 import io.sara4j.diffusion.data.shapes.Style;
 import io.sara4j.diffusion.eval.Evaluator;
 import io.sara4j.diffusion.eval.MethodScores;
 import io.sara4j.diffusion.eval.ShapesClassifier;
 import io.sara4j.diffusion.eval.Vlhi;
-import io.sara4j.diffusion.loading.BundledFolders;
 import io.sara4j.diffusion.loading.ConfigJson;
 import io.sara4j.diffusion.pipeline.GenerationRequest;
 import io.sara4j.diffusion.pipeline.Sampler;
@@ -25,8 +22,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +30,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -59,12 +55,12 @@ final class CompareCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    ShapesRunOptions options = new ShapesRunOptions();
+
     @Option(names = "--out", paramLabel = "DIR", description = "Output folder (default: a new runs/compare-<yyyyMMdd-HHmmss>);"
             + " an existing one is resumed.")
     Path out;
-
-    @Option(names = "--model", paramLabel = "DIR", description = "Base model folder (default: the bundled models/shapes-base).")
-    Path model;
 
     @Option(names = "--style", defaultValue = "stripes", converter = EvalCommand.StyleConverter.class, paramLabel = "STYLE",
             description = "The new style (default: ${DEFAULT-VALUE}).")
@@ -78,10 +74,6 @@ final class CompareCommand implements Callable<Integer> {
             + " 1e-3·exp(−350·θ) for the sparse methods, 1e-4 for LoRA, 1e-5 for full; the bundled model learns a style at 2e-3).")
     Double learningRate;
 
-    @Option(names = "--guidance", defaultValue = "3", description = "Classifier-free guidance of every sample (default:"
-            + " ${DEFAULT-VALUE}; the bundled model oversaturates at SD's 7.5).")
-    double guidance;
-
     @Option(names = "--thresholds", split = ",", defaultValue = "1e-3,2e-3,5e-3", paramLabel = "θ",
             description = "Budgets θ; every θ-dependent method runs at each (default: ${DEFAULT-VALUE}).")
     List<Double> thresholds;
@@ -89,26 +81,8 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "400", description = "Training steps per method (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of data, training and sampling (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--samples", defaultValue = "48", description = "Images scored per method (default: ${DEFAULT-VALUE}).")
-    int samples;
-
-    @Option(names = "--images", defaultValue = "256", description = "Training images generated (default: ${DEFAULT-VALUE}).")
-    int images;
-
-    @Option(names = "--batch-size", defaultValue = "8", description = "Examples per training step (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--sample-steps", defaultValue = "20", description = "DDIM sampling steps (default: ${DEFAULT-VALUE}).")
-    int sampleSteps;
-
     @Option(names = "--checkpoint-every", defaultValue = "100", description = "Checkpoint interval in steps (default: ${DEFAULT-VALUE}).")
     int checkpointEvery;
-
-    @Option(names = "--classifier", paramLabel = "DIR", hidden = true, description = "Classifier folder (default: the shipped one).")
-    Path classifier;
 
     /** One trained and scored method at one budget. */
     record Result(String run, String method, Double threshold, TrainingPhase.Summary training, StyleSummary scores) {}
@@ -135,19 +109,15 @@ final class CompareCommand implements Callable<Integer> {
                         + String.join(", ", METHODS.keySet()) + ")");
             }
         }
-        Path run = (out != null ? out
-                : Path.of("runs", "compare-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))))
-                .toAbsolutePath().normalize();
-        Path modelDir = model != null ? model
-                : BundledFolders.find(DemoCommand.BUNDLED_MODEL, "model_index.json", "the bundled base model");
-        Path classifierDir = classifier != null ? classifier : ShapesClassifier.bundledFolder();
+        Path run = ShapesRunOptions.runFolder(out, "compare");
+        Path modelDir = options.modelDir();
+        Path classifierDir = options.classifierDir();
         DemoSettings.checkOrWrite(run.resolve("run.json"), settings(modelDir));
         long started = System.nanoTime();
         String prefix = Evaluator.stylePrefix(style);
         List<Result> results = new ArrayList<>();
         try (NDManager manager = Engines.pytorch().newBaseManager()) {
-            Evaluator evaluator = new Evaluator(ShapesClassifier.load(classifierDir, manager),
-                    new Evaluator.Settings(samples, sampleSteps, guidance, Sampler.DDIM, seed));
+            Evaluator evaluator = new Evaluator(ShapesClassifier.load(classifierDir, manager), options.evaluatorSettings());
             List<String> gridPrompts = evaluator.prompts(style).stream().map(s -> prefix + s.caption()).distinct()
                     .limit(GRID_PROMPTS).toList();
             Path data = run.resolve("data");
@@ -155,13 +125,9 @@ final class CompareCommand implements Callable<Integer> {
             try (NDManager phase = manager.newSubManager()) {
                 side = TrainingPhase.load(modelDir, phase).defaultImageSize();
             }
-            if (!Files.isRegularFile(data.resolve("metadata.jsonl"))) {
-                log.printf("sara: generating %d training images of the %s style%n", images, style.label());
-                log.flush();
-                ShapesDataset.generate(data, List.of(style), images, seed, ShapesOptions.builder().optImageSize(side).build());
-            }
+            options.generateTrainingData(data, style, side, log);
             results.add(scoreRun(log, run, "base", null, modelDir, null, evaluator, manager, gridPrompts, null));
-            TrainingConfig config = new TrainingConfig(steps, batchSize, seed, checkpointEvery, 1);
+            TrainingConfig config = new TrainingConfig(steps, options.batchSize, options.seed, checkpointEvery, 1);
             for (String m : methods) {
                 // full fine-tuning trains every weight whatever θ is: one run serves every budget
                 List<Double> budgets = m.equals("full") ? List.of(thresholds.get(0)) : thresholds;
@@ -196,12 +162,7 @@ final class CompareCommand implements Callable<Integer> {
         s.put("model", modelDir.toAbsolutePath().normalize().toString());
         s.put("style", style.label());
         s.put("steps", steps);
-        s.put("batch_size", batchSize);
-        s.put("images", images);
-        s.put("seed", seed);
-        s.put("samples", samples);
-        s.put("sample_steps", sampleSteps);
-        s.put("guidance", guidance);
+        options.describeInto(s);
         s.put("learning_rate", learningRate == null ? "per method default" : learningRate);
         return s;
     }
@@ -225,12 +186,12 @@ final class CompareCommand implements Callable<Integer> {
             int side = pipeline.defaultImageSize();
             List<java.awt.image.BufferedImage> strip = new ArrayList<>();
             for (int i = 0; i < gridPrompts.size(); i++) {
-                strip.addAll(pipeline.generateImages(phase, new GenerationRequest(gridPrompts.get(i), "", 1, sampleSteps,
-                        guidance, SplitMix64.forKey(seed, 5000 + i).nextLong(), side, side, Sampler.DDIM)));
+                strip.addAll(pipeline.generateImages(phase, new GenerationRequest(gridPrompts.get(i), "", 1, options.sampleSteps,
+                        options.guidance, SplitMix64.forKey(options.seed, 5000 + i).nextLong(), side, side, Sampler.DDIM)));
             }
             SampleStrips.write(strip, run, stripName(name));
             StyleSummary scores;
-            try (PhaseProgress bar = PhaseProgress.start(log, "score " + name, samples, "img")) {
+            try (PhaseProgress bar = PhaseProgress.start(log, "score " + name, options.samples, "img")) {
                 scores = StyleSummary.of(evaluator.evaluate(phase, pipeline, style, Evaluator.stylePrefix(style), bar::stepTo));
             }
             Files.createDirectories(file.getParent());
@@ -305,9 +266,9 @@ final class CompareCommand implements Callable<Integer> {
         Map<String, String> kv = new LinkedHashMap<>();
         kv.put("base model", modelDir.toString());
         kv.put("training", String.format(Locale.ROOT, "%d steps of batch %d on %d generated images, seed %d", steps,
-                batchSize, images, seed));
-        kv.put("scoring", String.format(Locale.ROOT, "%d held-out prompts, DDIM %d steps, guidance %s", samples, sampleSteps,
-                guidance));
+                options.batchSize, options.images, options.seed));
+        kv.put("scoring", String.format(Locale.ROOT, "%d held-out prompts, DDIM %d steps, guidance %s", options.samples, options.sampleSteps,
+                options.guidance));
         StyleSummary base = results.get(0).scores();
         kv.put("base model scores", String.format(Locale.ROOT, "style FD %.4f, style acc %.3f, prompt acc %.3f",
                 base.frechetDistance(), base.styleAccuracy(), base.promptAccuracy()));

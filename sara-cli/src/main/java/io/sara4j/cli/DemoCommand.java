@@ -14,7 +14,6 @@ import io.sara4j.diffusion.data.shapes.ShapesSpec;
 import io.sara4j.diffusion.data.shapes.Style;
 import io.sara4j.diffusion.eval.Evaluator;
 import io.sara4j.diffusion.eval.ShapesClassifier;
-import io.sara4j.diffusion.loading.BundledFolders;
 import io.sara4j.diffusion.loading.ConfigJson;
 import io.sara4j.diffusion.pipeline.GenerationRequest;
 import io.sara4j.diffusion.pipeline.Sampler;
@@ -25,8 +24,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +32,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -61,12 +59,12 @@ final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    ShapesRunOptions options = new ShapesRunOptions();
+
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (default: a new runs/demo-<yyyyMMdd-HHmmss>);"
             + " an existing one is resumed.")
     Path out;
-
-    @Option(names = "--model", paramLabel = "DIR", description = "Base model folder (default: the bundled " + "models/shapes-base).")
-    Path model;
 
     @Option(names = "--style", defaultValue = "stripes", converter = EvalCommand.StyleConverter.class, paramLabel = "STYLE",
             description = "The new style to teach (default: ${DEFAULT-VALUE}; the base model has not seen stripes, dots, speckle).")
@@ -93,32 +91,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--lr", defaultValue = "2e-3", paramLabel = "LR", description = "Learning rate (default: ${DEFAULT-VALUE}).")
     double learningRate;
 
-    @Option(names = "--guidance", defaultValue = "3", description = "Classifier-free guidance of every sample (default:"
-            + " ${DEFAULT-VALUE}; the bundled model oversaturates at SD's 7.5).")
-    double guidance;
-
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of data, training and sampling (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--samples", defaultValue = "48", description = "Images scored per style and model (default: ${DEFAULT-VALUE}).")
-    int samples;
-
-    @Option(names = "--images", defaultValue = "256", description = "Training images generated (default: ${DEFAULT-VALUE}).")
-    int images;
-
-    @Option(names = "--batch-size", defaultValue = "8", description = "Examples per training step (default: ${DEFAULT-VALUE}).")
-    int batchSize;
-
-    @Option(names = "--sample-steps", defaultValue = "20", description = "DDIM sampling steps (default: ${DEFAULT-VALUE}).")
-    int sampleSteps;
-
     @Option(names = "--checkpoint-every", defaultValue = "50",
             description = "Checkpoint interval in steps; an interrupted run continues from the last one (default: ${DEFAULT-VALUE}).")
     int checkpointEvery;
-
-    @Option(names = "--classifier", paramLabel = "DIR", hidden = true,
-            description = "Classifier folder (default: the shipped models/shapes-classifier).")
-    Path classifier;
 
     private PrintWriter log;
     private Path runFolder;
@@ -129,30 +104,23 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         log = spec.commandLine().getErr();
-        Path run = (out != null ? out
-                : Path.of("runs", "demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))))
-                .toAbsolutePath().normalize();
-        Path modelDir = model != null ? model
-                : BundledFolders.find(BUNDLED_MODEL, "model_index.json", "the bundled base model");
-        Path classifierDir = classifier != null ? classifier : ShapesClassifier.bundledFolder();
+        Path run = ShapesRunOptions.runFolder(out, "demo");
+        Path modelDir = options.modelDir();
+        Path classifierDir = options.classifierDir();
         DemoSettings.checkOrWrite(run.resolve("run.json"), settings(modelDir));
         runFolder = run;
         long started = System.nanoTime();
         say("run folder %s", run);
         try (NDManager manager = Engines.pytorch().newBaseManager()) {
-            Evaluator evaluator = new Evaluator(ShapesClassifier.load(classifierDir, manager),
-                    new Evaluator.Settings(samples, sampleSteps, guidance, Sampler.DDIM, seed));
+            Evaluator evaluator = new Evaluator(ShapesClassifier.load(classifierDir, manager), options.evaluatorSettings());
             int side;
             try (NDManager phase = manager.newSubManager()) {
                 side = TrainingPhase.load(modelDir, phase).defaultImageSize();
             }
-            List<String> trainPrompts = distinctCaptions(ShapesDataset.specs(Style.PLAIN, images, seed, ShapesOptions.defaults()));
+            List<String> trainPrompts = distinctCaptions(ShapesDataset.specs(Style.PLAIN, options.images, options.seed, ShapesOptions.defaults()));
             List<String> heldOutPrompts = distinctCaptions(evaluator.prompts(style));
             Path data = run.resolve("data");
-            if (!Files.isRegularFile(data.resolve("metadata.jsonl"))) {
-                say("generating %d training images of the %s style", images, style.label());
-                ShapesDataset.generate(data, List.of(style), images, seed, ShapesOptions.builder().optImageSize(side).build());
-            }
+            options.generateTrainingData(data, style, side, log);
             PhaseScores before = scores(run.resolve("before.json"), "before", modelDir, null, evaluator, manager,
                     trainPrompts, heldOutPrompts);
             TrainingPhase.Summary training = train(run, modelDir, data, manager);
@@ -178,12 +146,7 @@ final class DemoCommand implements Callable<Integer> {
         s.put("selection", selection());
         s.put("learning_rate", learningRate);
         s.put("steps", steps);
-        s.put("batch_size", batchSize);
-        s.put("images", images);
-        s.put("seed", seed);
-        s.put("samples", samples);
-        s.put("sample_steps", sampleSteps);
-        s.put("guidance", guidance);
+        options.describeInto(s);
         return s;
     }
 
@@ -226,7 +189,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private StyleSummary score(Evaluator evaluator, NDManager manager, StableDiffusionPipeline pipeline, Style s, String when) {
-        try (PhaseProgress bar = PhaseProgress.start(log, "score " + s.label() + " " + when, samples, "img")) {
+        try (PhaseProgress bar = PhaseProgress.start(log, "score " + s.label() + " " + when, options.samples, "img")) {
             return StyleSummary.of(evaluator.evaluate(manager, pipeline, s, Evaluator.stylePrefix(s), bar::stepTo));
         }
     }
@@ -236,8 +199,8 @@ final class DemoCommand implements Callable<Integer> {
             String prefix, String when, PhaseProgress bar, int doneBefore) throws IOException {
         int side = pipeline.defaultImageSize();
         for (int i = 0; i < prompts.size(); i++) {
-            long rowSeed = SplitMix64.forKey(seed, kind.hashCode() + i).nextLong();
-            GenerationRequest request = new GenerationRequest(prefix + prompts.get(i), "", GRID_SEEDS, sampleSteps, guidance,
+            long rowSeed = SplitMix64.forKey(options.seed, kind.hashCode() + i).nextLong();
+            GenerationRequest request = new GenerationRequest(prefix + prompts.get(i), "", GRID_SEEDS, options.sampleSteps, options.guidance,
                     rowSeed, side, side, Sampler.DDIM);
             SampleStrips.write(pipeline.generateImages(manager, request), runFolder, stripName(kind, i, when));
             bar.stepTo(doneBefore + (long) (i + 1) * GRID_SEEDS);
@@ -253,7 +216,7 @@ final class DemoCommand implements Callable<Integer> {
                 threshold != null ? "--threshold" : "--fraction", Double.toString(threshold != null ? threshold : fraction),
                 "--lr", Double.toString(learningRate));
         return TrainingPhase.run(log, "sara", run.resolve("train"), modelDir, sara, data, Evaluator.stylePrefix(style),
-                new TrainingConfig(steps, batchSize, seed, checkpointEvery, 1), manager);
+                new TrainingConfig(steps, options.batchSize, options.seed, checkpointEvery, 1), manager);
     }
 
     /** "style fidelity 12.3 → 3.1 (4.0× better); held-out prompt accuracy 0.85 → 0.83; prior preservation ...". */
@@ -274,13 +237,13 @@ final class DemoCommand implements Callable<Integer> {
         LossChart.writeFromCsv("SaRA training loss", Map.of("sara", run.resolve("train/losses.csv")), run.resolve("loss.png"));
         Map<String, String> kv = new LinkedHashMap<>();
         kv.put("base model", modelDir.toString());
-        kv.put("new style", style.label() + " (" + images + " generated training images)");
+        kv.put("new style", style.label() + " (" + options.images + " generated training images)");
         kv.put("method", String.format(Locale.ROOT, "SaRA, %s, lr %s: %,d trainable values of %,d (%.2f%%)", selection(),
                 learningRate, training.trainable(), training.parameters(), 100.0 * training.trainable() / training.parameters()));
-        kv.put("training", String.format(Locale.ROOT, "%d steps of batch %d, loss %.4f → %.4f", steps, batchSize,
+        kv.put("training", String.format(Locale.ROOT, "%d steps of batch %d, loss %.4f → %.4f", steps, options.batchSize,
                 training.firstLoss(), training.lastLoss()));
-        kv.put("sampling", String.format(Locale.ROOT, "DDIM, %d steps, guidance %s, seed %d", sampleSteps, guidance, seed));
-        kv.put("scoring", samples + " held-out prompts per style, shapes classifier");
+        kv.put("sampling", String.format(Locale.ROOT, "DDIM, %d steps, guidance %s, seed %d", options.sampleSteps, options.guidance, options.seed));
+        kv.put("scoring", options.samples + " held-out prompts per style, shapes classifier");
         HtmlReport page = new HtmlReport("sara demo: teaching the " + style.label() + " style with SaRA");
         page.result(resultSentence(before, after)).heading("Settings").keyValues(kv).heading("Scores")
                 .table(List.of("measure", "style", "base model", "after SaRA"), List.of(

@@ -42,7 +42,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Model folder to write (must not exist).")
     Path out;
 
-    @Option(names = "--steps", description = "Optimizer steps (default: 2000).")
+    @Option(names = "--steps", description = "Optimizer steps (default: 5000).")
     Integer steps;
 
     @Option(names = "--batch-size", description = "Images per step (default: 16).")
@@ -65,7 +65,7 @@ final class PretrainCommand implements Callable<Integer> {
     Integer imagesPerStyle;
 
     @Option(names = "--channels", split = ",", paramLabel = "N",
-            description = "UNet channels per level (default: 16,32,32).")
+            description = "UNet channels per level (default: 32,64,64).")
     List<Integer> channels;
 
     @Option(names = "--text-width", description = "CLIP hidden size = cross-attention width (default: 64).")
@@ -81,10 +81,6 @@ final class PretrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter log = spec.commandLine().getErr();
         PretrainSettings settings = settings();
-        if (!"1".equals(System.getenv("OMP_NUM_THREADS"))) {
-            log.println("sara: note: models/shapes-base was pretrained with OMP_NUM_THREADS=1; other thread counts sum in"
-                    + " another order and give slightly different weights (and on a busy machine run much slower)");
-        }
         Pretrainer pretrainer = new Pretrainer(settings);
         Map<String, Object> provenance = new LinkedHashMap<>();
         provenance.put("command", command());

@@ -63,6 +63,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for bench.md, bench.json and runs/.")
     Path out;
 
+    @Option(names = "--profile", description = "Also record the last measured step of each configuration with libtorch's"
+            + " profiler into runs/<method>-b<batch>.trace.json (Chrome trace format; its own time is not measured).")
+    boolean profile;
+
     @Override
     public Integer call() throws Exception {
         List<BenchMethod> chosen = BenchMethod.parseList(methods);
@@ -134,6 +138,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (latentSize != null) {
             args.addAll(List.of("--latent-size", latentSize.toString()));
+        }
+        if (profile) {
+            args.addAll(List.of("--profile", runs.resolve(name + ".trace.json").toAbsolutePath().toString()));
         }
         List<String> options = threads > 0 ? List.of("-Dai.djl.pytorch.num_threads=" + threads) : List.of();
         int code = ChildJvm.run(ChildJvm.command(BenchWorker.class, options, args), log);

@@ -1,9 +1,12 @@
 package io.sara4j.core.peft;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +24,6 @@ import java.util.Map;
  * serves the dense baselines (full fine-tuning, LoRA) and, with a mask, the masked-dense one.
  *
  * <p>Moments are created at registration (zeros), so the memory they take is visible from the start.
- * Updates run in place on detached views of the leaves.
  */
 final class AdamW implements AutoCloseable {
     /** One array to update with its gradient; {@code mask} (1 where trainable, 0 elsewhere) or null. */
@@ -38,8 +40,11 @@ final class AdamW implements AutoCloseable {
     private long t;
 
     AdamW(OptimizerConfig config, NDManager stateParent) {
-        this.beta1 = config.beta1();
-        this.beta2 = config.beta2();
+        // The fused kernel takes its coefficients as float and forms 1 − β from the rounded β, so it
+        // runs Adam with β = (float) β exactly; the bias corrections must use that same β or they no
+        // longer match the moments (for β2 = 0.999 the float's 1 − β2 is 1.3e-5 smaller).
+        this.beta1 = (float) config.beta1();
+        this.beta2 = (float) config.beta2();
         this.eps = config.eps();
         this.weightDecay = config.weightDecay();
         this.state = stateParent.newSubManager();
@@ -113,32 +118,41 @@ final class AdamW implements AutoCloseable {
     }
 
     /**
-     * One update of every leaf at learning rate {@code lr}. Run inside an {@link NDScope}: the
-     * temporaries it creates are left to that scope.
+     * One update of every leaf at learning rate {@code lr}, with every gradient scaled by
+     * {@code gradScale} first (the clipping factor of {@link #clipFactor}), and the leaves' gradient
+     * buffers zeroed afterwards.
+     *
+     * <p>Each leaf is one call of the engine's fused Adam kernel, whose temporaries are freed inside
+     * that call: a per-op chain here would cost about ten engine calls per leaf (hundreds of leaves
+     * per step) and keep four leaf-sized temporaries of every leaf alive until the step's scope
+     * closes, which for full fine-tuning was more memory than the moments themselves. The kernel
+     * computes {@code p ← p − m·a / (√s + ε')}; PyTorch's bias correction is folded into
+     * {@code a = η·√(1 − β2^t) / (1 − β1^t)} and {@code ε' = ε·√(1 − β2^t)}, which is the same
+     * update as dividing √s by √(1 − β2^t) before adding ε.
      */
-    void update(List<Leaf> leaves, double lr) {
+    void update(List<Leaf> leaves, double lr, double gradScale) {
         t++;
         double bc1 = 1 - Math.pow(beta1, t);
         double bc2Root = Math.sqrt(1 - Math.pow(beta2, t));
-        float decay = (float) (1 - lr * weightDecay);
-        float stepSize = (float) (lr / bc1);
+        float stepSize = (float) (lr * bc2Root / bc1);
+        float epsScaled = (float) (eps * bc2Root);
         for (Leaf leaf : leaves) {
             Moments mo = moments.get(leaf.parameter());
             if (mo == null) {
                 throw new IllegalStateException("leaf of shape " + leaf.parameter().getShape() + " was never registered");
             }
-            NDArray g = leaf.gradient();
-            mo.first().muli(beta1).addi(g.mul(1 - beta1));
-            mo.second().muli(beta2).addi(g.square().muli(1 - beta2));
-            NDArray denominator = mo.second().sqrt().divi(bc2Root).addi(eps);
-            NDArray step = mo.first().div(denominator).muli(stepSize);
-            NDArray p = leaf.parameter().stopGradient(); // in-place updates of a leaf go through a detached view
-            if (leaf.mask() == null) {
-                p.muli(decay).subi(step);
-            } else {
-                // masked-dense tuning: decay and step only where the mask is 1
-                p.subi(p.mul(1 - decay).addi(step).muli(leaf.mask()));
+            NDArray p = leaf.parameter();
+            // masked-dense tuning decays only where the mask is 1; its masked gradient already keeps
+            // the moments, and so the step, at zero elsewhere
+            boolean decoupledDecay = weightDecay != 0 && leaf.mask() == null;
+            if (weightDecay != 0 && leaf.mask() != null) {
+                try (NDArray view = p.stopGradient(); NDArray decay = view.mul(lr * weightDecay)) {
+                    view.subi(decay.muli(leaf.mask()));
+                }
             }
+            p.getNDArrayInternal().adamUpdate(new NDList(p, leaf.gradient(), mo.first(), mo.second()), new NDList(p),
+                    (float) lr, stepSize, decoupledDecay ? (float) weightDecay : 0f, (float) gradScale, -1f,
+                    (float) beta1, (float) beta2, epsScaled, false, decoupledDecay);
         }
     }
 
@@ -158,27 +172,30 @@ final class AdamW implements AutoCloseable {
     }
 
     /**
-     * Scales the gradients in place so that their global L2 norm is at most {@code maxNorm}
-     * (PyTorch's clip_grad_norm_: factor maxNorm/(norm + 1e-6) when that is below 1).
-     *
-     * @return the norm before clipping
+     * The global L2 norm of {@code gradients} taken together, as PyTorch's {@code clip_grad_norm_}
+     * forms it: the norm of the per-tensor norms (one engine call per tensor, one read at the end).
      */
-    static double clipGlobalNorm(List<NDArray> gradients, double maxNorm) {
-        double sumSquares = 0;
-        for (NDArray g : gradients) {
-            try (NDArray sq = g.square(); NDArray sum = sq.sum()) {
-                sumSquares += sum.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
-            }
+    static double globalNorm(List<NDArray> gradients) {
+        if (gradients.isEmpty()) {
+            return 0;
         }
-        double norm = Math.sqrt(sumSquares);
-        if (maxNorm > 0) {
-            double factor = maxNorm / (norm + 1e-6);
-            if (factor < 1) {
-                for (NDArray g : gradients) {
-                    g.muli(factor);
-                }
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDList norms = new NDList(gradients.size());
+            for (NDArray g : gradients) {
+                norms.add(g.norm().toType(DataType.FLOAT64, false));
             }
+            return NDArrays.stack(norms).norm().getDouble();
         }
-        return norm;
+    }
+
+    /**
+     * The factor PyTorch's {@code clip_grad_norm_} scales gradients of global norm {@code norm} by:
+     * {@code maxNorm / (norm + 1e-6)} when that is below 1, else 1 (also when clipping is off,
+     * {@code maxNorm <= 0}).
+     */
+    static double clipFactor(double norm, double maxNorm) {
+        double factor = maxNorm / (norm + 1e-6);
+        return maxNorm > 0 && factor < 1 ? factor : 1;
     }
 }

@@ -15,8 +15,9 @@ import java.util.Map;
 
 /**
  * The step every method shares, in order: read the loss, backward, the method's gradients (and
- * regularizer), global-norm clipping, the AdamW update at the scheduled rate, the method's
- * after-update work (write back, zero gradients), then events due at the new step count. Each step
+ * regularizer), the global gradient norm, the AdamW update at the scheduled rate with the clipping
+ * folded in (which also zeroes the gradients), the method's after-update work (write back, drop
+ * per-step caches), then events due at the new step count. Each step
  * runs in its own {@link NDScope}, so every temporary it creates is closed when it returns; state
  * that must outlive the step is created under the tuner's own manager and unregistered.
  *
@@ -53,7 +54,7 @@ abstract class AdamWTuner implements FineTuner {
         return 0;
     }
 
-    /** Work after the update: write values back, zero gradients, drop per-step caches. */
+    /** Work after the update: write values back, drop per-step caches. */
     protected abstract void afterUpdate();
 
     /** Events due once {@code completedSteps} steps are done (SaRA's re-selection). */
@@ -117,9 +118,9 @@ abstract class AdamWTuner implements FineTuner {
             double penalty = addRegularizer(leaves);
             List<NDArray> gradients = new ArrayList<>(leaves.size());
             leaves.forEach(l -> gradients.add(l.gradient()));
-            double gradNorm = AdamW.clipGlobalNorm(gradients, maxGradNorm);
+            double gradNorm = AdamW.globalNorm(gradients);
             double lr = schedule.lr(steps);
-            optimizer.update(leaves, lr);
+            optimizer.update(leaves, lr, AdamW.clipFactor(gradNorm, maxGradNorm)); // also zeroes the gradients
             afterUpdate();
             steps++;
             afterStep(steps);

@@ -2,7 +2,6 @@ package io.sara4j.core.peft;
 
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 
@@ -63,15 +62,5 @@ final class Autograd {
         }
         g.close();
         return true;
-    }
-
-    /** Sets the gradient buffer of {@code leaf} to zero in place (kept for the next backward). */
-    static void zeroGradient(NDArray leaf) {
-        NDArray g = gradient(leaf);
-        if (g != null) {
-            try (g) {
-                g.set(new NDIndex(":"), 0);
-            }
-        }
     }
 }

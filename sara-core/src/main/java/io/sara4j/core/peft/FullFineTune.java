@@ -84,7 +84,6 @@ public final class FullFineTune extends AdamWTuner {
             try (NDArray w = p.data().stopGradient()) {
                 w.subi(o).addi(o); // P0 + fl(P − P0): base + adapter reproduces it bit for bit
             }
-            Autograd.zeroGradient(p.data());
         });
     }
 

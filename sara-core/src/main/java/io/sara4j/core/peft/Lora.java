@@ -264,8 +264,6 @@ public final class Lora extends AdamWTuner {
     @Override
     protected void afterUpdate() {
         for (LoraAdaptation l : adapters) {
-            Autograd.zeroGradient(l.a);
-            Autograd.zeroGradient(l.b);
             l.endStep();
         }
     }

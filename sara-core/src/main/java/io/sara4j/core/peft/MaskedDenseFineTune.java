@@ -95,7 +95,6 @@ public final class MaskedDenseFineTune extends AdamWTuner {
                 NDIndex at = new NDIndex("{}", SparseAdaptation.int64(t.positions()));
                 flat.set(at, flat.get(at).subi(t.originals()).addi(t.originals()));
             }
-            Autograd.zeroGradient(t.parameter().data());
         }
     }
 

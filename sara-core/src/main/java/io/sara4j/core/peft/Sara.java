@@ -174,7 +174,6 @@ public final class Sara extends AdamWTuner {
         for (SparseAdaptation t : tensors) {
             t.roundToDeltaPrecision();
             t.writeValuesToStorage();
-            Autograd.zeroGradient(t.values());
             t.invalidate();
         }
         stepGradients = Map.of();

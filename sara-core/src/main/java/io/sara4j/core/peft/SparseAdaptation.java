@@ -14,8 +14,8 @@ import io.sara4j.core.nn.Parameter;
  * trainable vector v, written into the frozen weight at their positions during the forward pass.
  *
  * <p><b>No second full-size copy.</b> In a recorded forward pass {@link #apply} writes v into a
- * detached view of the stored tensor's own storage ({@code base.stopGradient().reshape(-1)}, then an
- * indexed put of v) and returns that view reshaped. Only v requires a gradient; backward of the
+ * detached alias of the stored tensor's own storage (an indexed put of v into
+ * {@code base.stopGradient().reshape(-1)}) and returns that alias. Only v requires a gradient; backward of the
  * indexed put hands v exactly the dense gradient gathered at the positions, and the stored tensor,
  * which is no leaf, never receives a gradient buffer.
  *
@@ -119,14 +119,16 @@ final class SparseAdaptation implements Adaptation, AutoCloseable {
         NDArray flat = detached.reshape(-1);            // a view, no copy
         NDArray index = int64(active);
         flat.set(new NDIndex("{}", index), values);     // writes v in place and records the link to v
-        NDArray weight = flat.reshape(base.getShape());
-        for (NDArray a : new NDArray[] {detached, flat, weight, index}) {
+        // The put gave `detached` itself the link to v (autograd's CopySlices), so it is the weight.
+        // A reshape of `flat` would work too, but its backward would first rebuild the modified view
+        // through as_strided, allocating and filling a zero tensor of the weight's size per tensor.
+        for (NDArray a : new NDArray[] {detached, flat, index}) {
             if (a != active) {
                 a.attach(forward);
             }
         }
-        cachedWeight = weight;
-        return weight;
+        cachedWeight = detached;
+        return detached;
     }
 
     /** Forgets the adapted weight of the last recorded pass (after an update its graph is spent). */

@@ -28,7 +28,7 @@ public record BaseModelArchitecture(int imageSize, List<Integer> blockOutChannel
         int attentionHeadDim, int normGroups, int textWidth, int textLayers, int textHeads) {
 
     /** The bundled {@code models/shapes-base}. */
-    public static final BaseModelArchitecture SHAPES_BASE = new BaseModelArchitecture(32, List.of(16, 32, 32), 1, 4, 8,
+    public static final BaseModelArchitecture SHAPES_BASE = new BaseModelArchitecture(32, List.of(32, 64, 64), 1, 4, 8,
             64, 2, 4);
 
     /** Validates each field, naming it. */

@@ -52,7 +52,7 @@ public record PretrainSettings(BaseModelArchitecture architecture, List<Style> s
 
     /** The settings of the bundled {@code models/shapes-base}. */
     public static PretrainSettings shapesBase() {
-        return new PretrainSettings(BaseModelArchitecture.SHAPES_BASE, SHAPES_BASE_STYLES, 2048, 0.1, 2000, 16, 2e-3,
+        return new PretrainSettings(BaseModelArchitecture.SHAPES_BASE, SHAPES_BASE_STYLES, 2048, 0.1, 5000, 16, 2e-3,
                 50, 0, 250, 25);
     }
 

@@ -58,19 +58,20 @@ class BundledBaseModelTest extends EngineTestBase {
     }
 
     /**
-     * A modest check of what the model learned: 16 held-out plain prompts, 12 DDIM steps, guidance
-     * 3; the classifier must read the prompted colour far above chance (1/8). (The shipped run is too
-     * short to draw the prompted shape reliably; see the model's README.md for the full figures.)
+     * What the model learned, on a small sample: 16 held-out plain prompts, 20 DDIM steps, guidance 2
+     * (the model's recommended scale); the classifier must read both the prompted shape and the
+     * prompted colour in most of them. Chance is 1/48; the model's README.md measures 0.92 on 48 such
+     * prompts, so 0.6 leaves room for the sampling noise of 16 images.
      */
     @Test
-    void samplesHaveThePromptedColourFarAboveChance() throws Exception {
+    void samplesShowThePromptedShapeAndColour() throws Exception {
         StableDiffusionPipeline p = StableDiffusionPipeline.load(DiffusersFolder.open(Pretrainer.bundledFolder()),
                 manager, DataType.FLOAT32);
         ShapesClassifier classifier = ShapesClassifier.load(ShapesClassifier.bundledFolder(), manager);
-        Evaluator evaluator = new Evaluator(classifier, new Evaluator.Settings(16, 12, 3.0, Sampler.DDIM, 5));
+        Evaluator evaluator = new Evaluator(classifier, new Evaluator.Settings(16, 20, 2.0, Sampler.DDIM, 5));
         List<ShapesSpec> prompts = evaluator.prompts(Style.PLAIN);
         List<BufferedImage> images = evaluator.generate(manager, p, prompts, Evaluator.stylePrefix(Style.PLAIN));
         PromptAccuracy a = PromptAccuracy.measure(classifier.classify(manager, images), prompts);
-        assertThat(a.colourAccuracy()).isGreaterThanOrEqualTo(0.5);
+        assertThat(a.accuracy()).as("shape and colour as prompted").isGreaterThanOrEqualTo(0.6);
     }
 }
