@@ -53,7 +53,7 @@ final class PhaseProgress implements TrainingListener, AutoCloseable {
 
     @Override
     public void onStep(StepReport report, long totalSteps, double secondsPerStep) {
-        bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f", report.loss()));
+        bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", report.loss()));
         bar.stepTo(report.step());
     }
 
@@ -61,7 +61,7 @@ final class PhaseProgress implements TrainingListener, AutoCloseable {
     public void onResume(long step) {
         // the steps before the checkpoint were done by an earlier run: count them, but not in the rate
         bar.stepTo(step);
-        bar.setExtraMessage("resumed at step " + step);
+        bar.setExtraMessage(" resumed at step " + step);
         err.printf("sara: resuming from the checkpoint at step %d%n", step);
         err.flush();
     }

@@ -3,6 +3,7 @@ package io.sara4j.cli;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.diffusion.data.shapes.Style;
 import io.sara4j.diffusion.pretrain.BaseModelArchitecture;
+import io.sara4j.diffusion.pretrain.LossSummary;
 import io.sara4j.diffusion.pretrain.PretrainSettings;
 import io.sara4j.diffusion.pretrain.Pretrainer;
 import io.sara4j.diffusion.training.TrainingResult;
@@ -28,10 +29,10 @@ import picocli.CommandLine.Spec;
  * {@code models/shapes-base}; a killed run started again with the same {@code --out} continues from
  * its last checkpoint in {@code <out>.run/}.
  *
- * <p>The shipped model was made with {@code OMP_NUM_THREADS=1 sara pretrain --out models/shapes-base}:
- * one thread makes the weights independent of the core count, and on a machine shared with other
- * jobs it is several times faster than PyTorch's default, whose OpenMP threads spin-wait for each
- * other when the cores are busy.
+ * <p>The shipped model was made with {@code sara pretrain --out models/shapes-base} (the defaults)
+ * on an otherwise idle 2-core machine in 60 minutes. On a machine shared with other jobs set
+ * {@code OMP_NUM_THREADS=1}: PyTorch's OpenMP threads spin-wait for each other when the cores are
+ * busy, which can make a step several times slower.
  */
 @Command(name = "pretrain",
         description = "Pretrain a small base model on the shapes benchmark (reproduces models/shapes-base).")
@@ -91,8 +92,12 @@ final class PretrainCommand implements Callable<Integer> {
         log.flush();
         long started = System.nanoTime();
         TrainingResult result = pretrainer.run(out, provenance, new TrainCommand.ProgressLog(log));
-        log.printf(Locale.ROOT, "sara: done in %.1f s (wall %.1f s); loss %.4f -> %.4f; wrote %s%n", result.seconds(),
-                (System.nanoTime() - started) / 1e9, result.firstLoss(), result.lastLoss(), out);
+        // the whole run's curve, also when this invocation only resumed its end
+        LossSummary losses = LossSummary.of(out.resolve("losses.csv"));
+        List<Double> tenths = losses.meanByTenth();
+        log.printf(Locale.ROOT, "sara: done in %.1f s (wall %.1f s); loss %.4f at step 1, mean %.4f over the last tenth"
+                + " of %d steps; wrote %s%n", result.seconds(), (System.nanoTime() - started) / 1e9, losses.firstLoss(),
+                tenths.get(tenths.size() - 1), losses.steps(), out);
         log.flush();
         return 0;
     }

@@ -183,9 +183,9 @@ final class AdamW implements AutoCloseable {
             scope.suppressNotUsedWarning();
             NDList norms = new NDList(gradients.size());
             for (NDArray g : gradients) {
-                norms.add(g.norm().toType(DataType.FLOAT64, false));
+                norms.add(g.norm());
             }
-            return NDArrays.stack(norms).norm().getDouble();
+            return NDArrays.stack(norms).toType(DataType.FLOAT64, false).norm().getDouble();
         }
     }
 
