@@ -5,28 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.cli.report.ReportChecks;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jsoup.nodes.Document;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class CompareCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = SaraMain.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        return new Run(cli.execute(args), out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.sara(args);
     }
 
     @Test
@@ -36,7 +26,7 @@ class CompareCommandTest {
         String[] args = {"compare", "--model", model.toString(), "--out", out.toString(), "--methods", "sara,lora",
             "--thresholds", "0.05", "--steps", "3", "--samples", "4", "--images", "8", "--batch-size", "2",
             "--sample-steps", "2", "--checkpoint-every", "2"};
-        Run first = run(args);
+        CliRun first = run(args);
         assertThat(first.code()).as(first.err()).isZero();
         assertThat(first.out()).contains("| sara |", "| lora |", "report:");
         Document doc = ReportChecks.assertValid(out.resolve("report.html"));
@@ -54,7 +44,7 @@ class CompareCommandTest {
         assertThat(json.path("results").get(2).path("training").path("trainable").asLong()).isPositive();
         assertThat(Files.readString(out.resolve("results.md"))).contains("θ = 0.05", "| method | trainable |");
 
-        Run again = run(args);
+        CliRun again = run(args);
         assertThat(again.code()).as(again.err()).isZero();
         assertThat(again.err()).contains("sara@0.05: training already done", "lora@0.05: already scored", "base: already scored");
         assertThat(again.out()).isEqualTo(first.out());
@@ -62,7 +52,7 @@ class CompareCommandTest {
 
     @Test
     void anUnknownMethodIsNamed() {
-        Run r = run("compare", "--model", dir.toString(), "--methods", "sara,dora");
+        CliRun r = run("compare", "--model", dir.toString(), "--methods", "sara,dora");
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("dora", "--methods", "sara-no-progressive");
     }

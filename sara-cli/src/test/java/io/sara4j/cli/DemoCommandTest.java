@@ -5,29 +5,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sara4j.cli.report.ReportChecks;
 import io.sara4j.diffusion.loading.BundledFolders;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.jsoup.nodes.Document;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class DemoCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = SaraMain.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        return new Run(cli.execute(args), out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.sara(args);
     }
 
     private String[] demo(Path model, Path out, String... extra) {
@@ -42,7 +32,7 @@ class DemoCommandTest {
     void theDemoRunsEndToEndWritesAValidReportAndResumesInsteadOfRedoing() throws Exception {
         Path model = TinyModelFolder.writePixel(dir.resolve("model"), 3);
         Path out = dir.resolve("run");
-        Run first = run(demo(model, out));
+        CliRun first = run(demo(model, out));
         assertThat(first.code()).as(first.err()).isZero();
         assertThat(first.out()).contains("report: " + out.resolve("report.html"), "style fidelity", "prior preservation on plain");
         assertThat(first.err()).contains("generating 16 training images", "trainable values");
@@ -57,7 +47,7 @@ class DemoCommandTest {
         String before = Files.readString(out.resolve("before.json"));
 
         // finished phases are kept: nothing is generated, trained or scored again
-        Run again = run(demo(model, out));
+        CliRun again = run(demo(model, out));
         assertThat(again.code()).as(again.err()).isZero();
         assertThat(again.err()).contains("before: already scored", "sara: training already done", "after: already scored")
                 .doesNotContain("generating");
@@ -67,7 +57,7 @@ class DemoCommandTest {
         Files.delete(out.resolve("train/summary.json"));
         Files.delete(out.resolve("after.json"));
         Files.delete(out.resolve("report.html"));
-        Run resumed = run(demo(model, out));
+        CliRun resumed = run(demo(model, out));
         assertThat(resumed.code()).as(resumed.err()).isZero();
         assertThat(resumed.err()).contains("resuming from the checkpoint at step 4", "before: already scored");
         assertThat(Files.readString(out.resolve("before.json"))).isEqualTo(before);
@@ -75,7 +65,7 @@ class DemoCommandTest {
         ReportChecks.assertValid(out.resolve("report.html"));
 
         // other settings in the same folder are refused, naming the field
-        Run other = run(demo(model, out, "--seed", "7"));
+        CliRun other = run(demo(model, out, "--seed", "7"));
         assertThat(other.code()).isEqualTo(1);
         assertThat(other.err()).contains("run.json", "seed = 0 (this run has 7)");
     }

@@ -7,15 +7,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.diffusion.data.shapes.ShapesDataset;
 import io.sara4j.diffusion.data.shapes.ShapesOptions;
 import io.sara4j.diffusion.data.shapes.Style;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Plumbing of {@code sara eval} on a tiny random model (the scores themselves mean nothing there). */
 class EvalCommandTest {
@@ -28,15 +25,8 @@ class EvalCommandTest {
         model = TinyModelFolder.write(dir.resolve("model"), 4);
     }
 
-    private record Run(int code, String out, String err) {}
-
-    private Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = SaraMain.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        return new Run(cli.execute(args), out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.sara(args);
     }
 
     private String[] eval(String... extra) {
@@ -49,7 +39,7 @@ class EvalCommandTest {
     @Test
     void printsTheScoresAndWritesJson() throws Exception {
         Path json = dir.resolve("scores.json");
-        Run r = run(eval("--base-style", "plain", "--json", json.toString()));
+        CliRun r = run(eval("--base-style", "plain", "--json", json.toString()));
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("style fidelity", "stripes", "prompt accuracy", "prior preservation", "plain");
         assertThat(r.out()).doesNotContain("without adapters");
@@ -69,7 +59,7 @@ class EvalCommandTest {
         Path data = dir.resolve("data");
         ShapesDataset.generate(data, List.of(Style.STRIPES), 4, 2, ShapesOptions.builder().optImageSize(8).build());
         Path runDir = dir.resolve("run");
-        Run train = run("train", "--model", model.toString(), "--data", data.toString(), "--out", runDir.toString(),
+        CliRun train = run("train", "--model", model.toString(), "--data", data.toString(), "--out", runDir.toString(),
                 "--steps", "1", "--batch-size", "2", "--method", "sara", "--threshold", "0.05",
                 "--caption-prefix", "stripes style, ");
         assertThat(train.code()).as(train.err()).isZero();
@@ -77,7 +67,7 @@ class EvalCommandTest {
         Path a = dir.resolve("a.json");
         Path b = dir.resolve("b.json");
         String[] common = eval("--adapter", adapter.toString(), "--scale", "1.5", "--base-style", "plain", "--seed", "3");
-        Run first = run(concat(common, "--json", a.toString()));
+        CliRun first = run(concat(common, "--json", a.toString()));
         assertThat(first.code()).as(first.err()).isZero();
         assertThat(first.out()).contains("without adapters");
         assertThat(run(concat(common, "--json", b.toString())).code()).isZero();
@@ -93,7 +83,7 @@ class EvalCommandTest {
 
     @Test
     void anUnknownStyleListsTheStyles() {
-        Run r = run("eval", "--model", model.toString(), "--style", "wavy");
+        CliRun r = run("eval", "--model", model.toString(), "--style", "wavy");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("wavy").contains("plain, outline, stripes, dots, checker, gradient, speckle");
     }
@@ -101,7 +91,7 @@ class EvalCommandTest {
     @Test
     void aMissingClassifierIsNamedAndNothingIsWritten() {
         Path json = dir.resolve("x.json");
-        Run r = run(eval("--classifier", dir.resolve("nope").toString(), "--json", json.toString()));
+        CliRun r = run(eval("--classifier", dir.resolve("nope").toString(), "--json", json.toString()));
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).startsWith("sara: error:").contains("nope").contains("train-classifier");
         assertThat(Files.exists(json)).isFalse();

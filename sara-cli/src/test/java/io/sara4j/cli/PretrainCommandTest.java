@@ -4,31 +4,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class PretrainCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter err = new StringWriter();
-        CommandLine cli = SaraMain.commandLine();
-        cli.setOut(new PrintWriter(new StringWriter()));
-        cli.setErr(new PrintWriter(err));
-        return new Run(cli.execute(args), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.sara(args);
     }
 
     @Test
     void writesAModelWithProgressAndItsTrainingRecord() throws Exception {
         Path out = dir.resolve("base");
-        Run r = run("pretrain", "--out", out.toString(), "--steps", "3", "--batch-size", "2", "--warmup", "1",
+        CliRun r = run("pretrain", "--out", out.toString(), "--steps", "3", "--batch-size", "2", "--warmup", "1",
                 "--channels", "8,16", "--text-width", "16", "--images-per-style", "4", "--styles", "plain,checker",
                 "--log-every", "1", "--checkpoint-every", "2");
         assertThat(r.code()).as(r.err()).isZero();
@@ -41,14 +32,14 @@ class PretrainCommandTest {
         assertThat(record.get("settings").get("block_out_channels").toString()).isEqualTo("[8,16]");
         assertThat(record.get("settings").get("styles").toString()).isEqualTo("[\"plain\",\"checker\"]");
 
-        Run again = run("pretrain", "--out", out.toString(), "--steps", "3", "--warmup", "1");
+        CliRun again = run("pretrain", "--out", out.toString(), "--steps", "3", "--warmup", "1");
         assertThat(again.code()).isEqualTo(1);
         assertThat(again.err()).contains("already exists");
     }
 
     @Test
     void anUnknownStyleIsABadUsageNamingTheChoices() {
-        Run r = run("pretrain", "--out", dir.resolve("x").toString(), "--styles", "plain,zigzag");
+        CliRun r = run("pretrain", "--out", dir.resolve("x").toString(), "--styles", "plain,zigzag");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("zigzag", "stripes");
     }

@@ -2,30 +2,21 @@ package io.sara4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 class SaraMainTest {
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(CommandLine cli, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+    private static CliRun run(CommandLine cli, String... args) {
+        return CliRun.execute(cli, args);
     }
 
     @Test
     void helpListsSubcommands() {
-        Run r = run(SaraMain.commandLine(), "--help");
-        assertThat(r.code).isZero();
-        assertThat(r.out).contains("Usage: sara", "info", "demo", "--version", "--verbose");
+        CliRun r = run(SaraMain.commandLine(), "--help");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("Usage: sara", "info", "demo", "--version", "--verbose");
     }
 
     /** Every subcommand, present and future (hidden ones too), answers -h and --help with its usage. */
@@ -35,26 +26,26 @@ class SaraMainTest {
         assertThat(names).contains("train", "demo", "eval");
         for (String name : names) {
             for (String flag : new String[] {"--help", "-h"}) {
-                Run r = run(SaraMain.commandLine(), name, flag);
-                assertThat(r.code).as(name + " " + flag + ": " + r.err).isZero();
-                assertThat(r.out).as(name + " " + flag).contains("Usage: sara " + name);
-                assertThat(r.err).as(name + " " + flag).isEmpty();
+                CliRun r = run(SaraMain.commandLine(), name, flag);
+                assertThat(r.code()).as(name + " " + flag + ": " + r.err()).isZero();
+                assertThat(r.out()).as(name + " " + flag).contains("Usage: sara " + name);
+                assertThat(r.err()).as(name + " " + flag).isEmpty();
             }
         }
     }
 
     @Test
     void versionNamesEngine() {
-        Run r = run(SaraMain.commandLine(), "--version");
-        assertThat(r.code).isZero();
-        assertThat(r.out).contains("sara4j", "DJL 0.36.0", "PyTorch 2.7.1");
+        CliRun r = run(SaraMain.commandLine(), "--version");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("sara4j", "DJL 0.36.0", "PyTorch 2.7.1");
     }
 
     @Test
     void unknownOptionIsOneLineUsageErrorWithCode2() {
-        Run r = run(SaraMain.commandLine(), "--no-such-option");
-        assertThat(r.code).isEqualTo(2);
-        assertThat(r.err).contains("sara: Unknown option: '--no-such-option'").doesNotContain("at io.sara4j");
+        CliRun r = run(SaraMain.commandLine(), "--no-such-option");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("sara: Unknown option: '--no-such-option'").doesNotContain("at io.sara4j");
     }
 
     @Command(name = "boom")
@@ -69,23 +60,23 @@ class SaraMainTest {
     void failureIsOneLineUnlessVerbose() {
         CommandLine cli = SaraMain.commandLine();
         cli.addSubcommand("boom", new Boom());
-        Run quiet = run(cli, "boom");
-        assertThat(quiet.code).isEqualTo(1);
-        assertThat(quiet.err.strip()).isEqualTo("sara: error: file x.safetensors: tensor 'w' expected F32, found I8");
+        CliRun quiet = run(cli, "boom");
+        assertThat(quiet.code()).isEqualTo(1);
+        assertThat(quiet.err().strip()).isEqualTo("sara: error: file x.safetensors: tensor 'w' expected F32, found I8");
 
         CommandLine cli2 = SaraMain.commandLine();
         cli2.addSubcommand("boom", new Boom());
-        Run verbose = run(cli2, "--verbose", "boom");
-        assertThat(verbose.code).isEqualTo(1);
-        assertThat(verbose.err).contains("at io.sara4j.cli.SaraMainTest$Boom.call", "sara: error: file x.safetensors");
+        CliRun verbose = run(cli2, "--verbose", "boom");
+        assertThat(verbose.code()).isEqualTo(1);
+        assertThat(verbose.err()).contains("at io.sara4j.cli.SaraMainTest$Boom.call", "sara: error: file x.safetensors");
     }
 
     @Test
     void infoReportsOfflineEngine() {
         System.setProperty("ai.djl.offline", "true");
-        Run r = run(SaraMain.commandLine(), "info");
-        assertThat(r.code).isZero();
-        assertThat(r.out).contains("engine:     PyTorch", "offline:    true", "cpu isa:", "oneDNN:     ",
+        CliRun r = run(SaraMain.commandLine(), "info");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("engine:     PyTorch", "offline:    true", "cpu isa:", "oneDNN:     ",
                 "self-check: passed (5 cases", "allocator:  glibc", "conv guard:");
     }
 }

@@ -6,8 +6,6 @@ import io.sara4j.core.peft.AdapterFiles;
 import io.sara4j.diffusion.data.shapes.ShapesDataset;
 import io.sara4j.diffusion.data.shapes.ShapesOptions;
 import io.sara4j.diffusion.data.shapes.Style;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import picocli.CommandLine;
 
 class TrainCommandTest {
     @TempDir
@@ -31,14 +28,8 @@ class TrainCommandTest {
         ShapesDataset.generate(data, List.of(Style.DOTS), 4, 2, ShapesOptions.builder().optImageSize(16).build());
     }
 
-    private record Run(int code, String err) {}
-
-    private Run run(String... args) {
-        StringWriter err = new StringWriter();
-        CommandLine cli = SaraMain.commandLine();
-        cli.setOut(new PrintWriter(new StringWriter()));
-        cli.setErr(new PrintWriter(err));
-        return new Run(cli.execute(args), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.sara(args);
     }
 
     private String[] train(Path out, String method, String... extra) {
@@ -54,7 +45,7 @@ class TrainCommandTest {
     @ValueSource(strings = {"sara", "lora", "full", "random", "largest", "masked"})
     void everyMethodTrainsAndItsAdapterSamples(String method) throws Exception {
         Path out = dir.resolve(method);
-        Run r = run(train(out, method));
+        CliRun r = run(train(out, method));
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).contains("step 3/3", "checkpoint at step 2", "adapter");
         assertThat(out.resolve("adapter.safetensors")).exists();
@@ -63,7 +54,7 @@ class TrainCommandTest {
         if (!method.equals("full")) {
             assertThat(AdapterFiles.format(out.resolve("adapter.safetensors"))).isEqualTo(expectedFormat);
         }
-        Run sample = run("sample", "--model", model.toString(), "--adapter", out.resolve("adapter.safetensors").toString(),
+        CliRun sample = run("sample", "--model", model.toString(), "--adapter", out.resolve("adapter.safetensors").toString(),
                 "--prompt", "dots style, a red", "--n", "1", "--steps", "2", "--out", dir.resolve(method + ".png").toString());
         assertThat(sample.code()).as(sample.err()).isZero();
     }
@@ -72,17 +63,17 @@ class TrainCommandTest {
     void aFinishedRunIsResumedAsDoneAndOtherSettingsAreRefused() {
         Path out = dir.resolve("run");
         assertThat(run(train(out, "sara")).code()).isZero();
-        Run again = run(train(out, "sara"));
+        CliRun again = run(train(out, "sara"));
         assertThat(again.code()).as(again.err()).isZero();
         assertThat(again.err()).contains("resuming from the checkpoint at step 3");
-        Run other = run(train(out, "sara", "--seed", "5"));
+        CliRun other = run(train(out, "sara", "--seed", "5"));
         assertThat(other.code()).isEqualTo(1);
         assertThat(other.err()).contains("seed = 0", "this run has 5");
     }
 
     @Test
     void unknownMethodIsNamed() {
-        Run r = run(train(dir.resolve("x"), "dora"));
+        CliRun r = run(train(dir.resolve("x"), "dora"));
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.err()).contains("--method", "sara, lora, full");
     }

@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.diffusion.unet.UNet2DConditionConfig;
 import io.sara4j.diffusion.unet.UNet2DConditionModel;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,6 +18,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.sara4j.cli.CliRun;
 import picocli.CommandLine;
 
 /** Runs {@code sara bench} for real (two child JVMs on a tiny UNet) and checks what it writes; no timing is asserted. */
@@ -34,15 +33,8 @@ class BenchCommandTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new BenchCommand());
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        return new Run(cli.execute(args), out.toString(), err.toString());
+    private static CliRun run(String... args) {
+        return CliRun.execute(new CommandLine(new BenchCommand()), args);
     }
 
     @Test
@@ -50,7 +42,7 @@ class BenchCommandTest {
         Path config = dir.resolve("unet.json");
         Files.writeString(config, TINY_UNET);
         Path out = dir.resolve("bench");
-        Run r = run("--unet-config", config.toString(), "--methods", "frozen,full", "--batch-sizes", "2", "--steps", "2",
+        CliRun r = run("--unet-config", config.toString(), "--methods", "frozen,full", "--batch-sizes", "2", "--steps", "2",
                 "--warmup", "1", "--threads", "1", "--out", out.toString());
         assertThat(r.code()).as(r.err()).isZero();
 
@@ -126,10 +118,10 @@ class BenchCommandTest {
 
     @Test
     void unknownMethodsAndBadNumbersAreRefusedBeforeAnyChildStarts() {
-        Run bad = run("--methods", "frozen,qlora", "--out", dir.resolve("x").toString());
+        CliRun bad = run("--methods", "frozen,qlora", "--out", dir.resolve("x").toString());
         assertThat(bad.code()).isNotZero();
         assertThat(bad.err()).contains("'qlora'", "--methods", "lora-matched");
-        Run zero = run("--batch-sizes", "0", "--out", dir.resolve("y").toString());
+        CliRun zero = run("--batch-sizes", "0", "--out", dir.resolve("y").toString());
         assertThat(zero.code()).isNotZero();
         assertThat(zero.err()).contains("--batch-sizes");
         assertThat(dir.resolve("x")).doesNotExist();
