@@ -9,6 +9,8 @@ import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.testing.Tensors;
 import java.util.Random;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -132,5 +134,181 @@ class NewtonSchulzTest {
             assertThat(ns.iterations()).isEqualTo(2);
             assertThat(ns.converged()).isFalse();
         }
+    }
+
+    // ---- fast mode ----
+
+    /** The fixed schedule as a map of one scaled singular value (what it does to every σ of X/‖X‖_S8). */
+    private static double fastScheduleMap(double sigma) {
+        double x = sigma;
+        for (double[] c : NewtonSchulz.FAST_SCHEDULE) {
+            double x2 = x * x;
+            x = x * (c[0] + c[1] * x2 + c[2] * x2 * x2);
+        }
+        return x;
+    }
+
+    @Test
+    void fastScheduleBringsEverySingularValueAboveTheResolutionNearOne() {
+        for (int i = 0; i <= 200_000; i++) {
+            // a linear grid over [0, 1] and a logarithmic one over [1e-9, 1]
+            for (double sigma : new double[] {i / 200_000.0, Math.pow(10, -9 + 9.0 * i / 200_000)}) {
+                double f = fastScheduleMap(sigma);
+                assertThat(f).as("f(%s)", sigma).isBetween(0.0, 1 + NewtonSchulz.FAST_ACCURACY);
+                if (sigma >= NewtonSchulz.FAST_RESOLUTION) {
+                    assertThat(Math.abs(f - 1)).as("|f(%s) - 1|", sigma).isLessThan(NewtonSchulz.FAST_ACCURACY);
+                }
+            }
+        }
+    }
+
+    /**
+     * SaRA's P ⊙ M: weight-like N(0, 0.02²) entries, keeping the smallest {@code density} of |w|.
+     * A random sparse matrix whose small singular values reach far below σ_max when square.
+     */
+    private static double[] saraLike(Random r, int n, double density) {
+        double[] w = new double[n];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (0.02 * r.nextGaussian());
+        }
+        double[] sorted = w.clone();
+        for (int i = 0; i < sorted.length; i++) {
+            sorted[i] = Math.abs(sorted[i]);
+        }
+        java.util.Arrays.sort(sorted);
+        double threshold = sorted[(int) (density * sorted.length)];
+        for (int i = 0; i < w.length; i++) {
+            if (Math.abs(w[i]) >= threshold) {
+                w[i] = 0;
+            }
+        }
+        return w;
+    }
+
+    private static double frobeniusRelativeError(double[] actual, double[] expected) {
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < actual.length; i++) {
+            diff += (actual[i] - expected[i]) * (actual[i] - expected[i]);
+            norm += expected[i] * expected[i];
+        }
+        return Math.sqrt(diff / norm);
+    }
+
+    private void checkFastAgainstSvd(double[] a, int rows, int cols) {
+        Svd.Polar exact = Svd.polar(a, rows, cols, 0); // every non-zero σ: the exact subgradient U·Vᵀ
+        try (NewtonSchulz.PolarFactor fast = NewtonSchulz.fastPolar(Tensors.float32(manager, a, new Shape(rows, cols)))) {
+            assertThat(fast.converged()).isTrue();
+            assertThat(fast.factor().getShape()).isEqualTo(new Shape(rows, cols));
+            assertThat(frobeniusRelativeError(Tensors.toDoubles(fast.factor()), exact.factor())).isLessThan(1e-2);
+            assertThat(Math.abs(fast.nuclearNorm() - exact.nuclearNorm()) / exact.nuclearNorm()).isLessThan(1e-4);
+        }
+    }
+
+    @Test
+    void fastMatchesSvdOnSaraLikeSquareTallAndWideMatrices() {
+        checkFastAgainstSvd(saraLike(new Random(11), 96 * 96, 0.1), 96, 96);
+        checkFastAgainstSvd(saraLike(new Random(12), 120 * 48, 0.1), 120, 48);
+        checkFastAgainstSvd(saraLike(new Random(13), 40 * 100, 0.1), 40, 100);
+    }
+
+    /**
+     * The documented bound direction by direction, in the basis of A's singular vectors: D = Uᵀ·Q·V
+     * is within the accuracy of the identity on the directions with σ ≥ resolution·‖A‖_S8 and of
+     * zero between those and the rest, and the block of the rest (directions rounding may mix) has
+     * spectral norm at most 1 + accuracy: Q = U₊·V₊ᵀ + W with ‖W‖₂ ≤ 1 on the numerically null part.
+     */
+    private void checkFastDirectionwise(double[] a, int rows, int cols) {
+        double[] rounded = Tensors.roundToFloat(a);
+        var svd = Svd.decompose(rounded, rows, cols);
+        DMatrixRMaj u = svd.getU(null, false);
+        DMatrixRMaj v = svd.getV(null, false);
+        double[] s = svd.getSingularValues();
+        int r = svd.numberOfSingularValues();
+        double s8 = 0;
+        for (int i = 0; i < r; i++) {
+            s8 += Math.pow(s[i], 8);
+        }
+        s8 = Math.pow(s8, 1.0 / 8);
+        double tolerance = NewtonSchulz.FAST_ACCURACY;
+        try (NewtonSchulz.PolarFactor fast = NewtonSchulz.fastPolar(Tensors.float32(manager, rounded, new Shape(rows, cols)))) {
+            DMatrixRMaj q = new DMatrixRMaj(rows, cols, true, Tensors.toDoubles(fast.factor()));
+            DMatrixRMaj qv = new DMatrixRMaj(rows, r);
+            CommonOps_DDRM.mult(q, v, qv);
+            DMatrixRMaj d = new DMatrixRMaj(r, r);
+            CommonOps_DDRM.multTransA(u, qv, d); // Uᵀ·Q·V
+            java.util.List<Integer> below = new java.util.ArrayList<>();
+            for (int i = 0; i < r; i++) {
+                if (s[i] < NewtonSchulz.FAST_RESOLUTION * s8) {
+                    below.add(i);
+                }
+            }
+            assertThat(below.size()).as("directions above the resolution").isLessThan(r);
+            for (int i = 0; i < r; i++) {
+                for (int j = 0; j < r; j++) {
+                    if (!below.contains(i) || !below.contains(j)) {
+                        double expected = i == j ? 1 : 0;
+                        assertThat(Math.abs(d.get(i, j) - expected)).as("D(%d, %d), σ = %s, %s", i, j, s[i], s[j])
+                                .isLessThan(tolerance);
+                    }
+                }
+            }
+            if (!below.isEmpty()) {
+                DMatrixRMaj block = new DMatrixRMaj(below.size(), below.size());
+                for (int i = 0; i < below.size(); i++) {
+                    for (int j = 0; j < below.size(); j++) {
+                        block.set(i, j, d.get(below.get(i), below.get(j)));
+                    }
+                }
+                double[] blockSigma = Svd.decompose(block.data, below.size(), below.size()).getSingularValues();
+                assertThat(java.util.Arrays.stream(blockSigma).max().orElseThrow()).as("‖W‖₂").isLessThanOrEqualTo(1 + tolerance);
+            }
+        }
+    }
+
+    /** Singular values log-spaced from 1 down to {@code smallest}. */
+    private static double[] spread(int n, double smallest) {
+        double[] s = new double[n];
+        for (int i = 0; i < n; i++) {
+            s[i] = Math.pow(smallest, (double) i / (n - 1));
+        }
+        return s;
+    }
+
+    @Test
+    void fastMeetsItsBoundOnIllConditionedTallAndWideMatrices() {
+        checkFastDirectionwise(Svd.withSingularValues(new Random(14), 40, 40, spread(40, 1e-6)), 40, 40);
+        checkFastDirectionwise(Svd.withSingularValues(new Random(15), 50, 30, spread(30, 1e-6)), 50, 30);
+        checkFastDirectionwise(Svd.withSingularValues(new Random(16), 30, 50, spread(30, 1e-6)), 30, 50);
+    }
+
+    @Test
+    void fastMeetsItsBoundOnRankDeficientMatrices() {
+        double[] s = new double[] {1, 0.3, 0.1, 0.01, 1e-3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+        checkFastDirectionwise(Svd.withSingularValues(new Random(17), 20, 20, s), 20, 20);
+        checkFastDirectionwise(Svd.withSingularValues(new Random(18), 32, 20, s), 32, 20);
+        checkFastDirectionwise(Svd.withSingularValues(new Random(19), 20, 32, s), 20, 32);
+        // a zero row stays exactly zero: the iteration multiplies X by a polynomial from the right
+        double[] a = saraLike(new Random(20), 24 * 16, 0.3);
+        java.util.Arrays.fill(a, 5 * 16, 6 * 16, 0.0);
+        try (NewtonSchulz.PolarFactor fast = NewtonSchulz.fastPolar(Tensors.float32(manager, a, new Shape(24, 16)))) {
+            double[] q = Tensors.toDoubles(fast.factor());
+            for (int j = 0; j < 16; j++) {
+                assertThat(q[5 * 16 + j]).isZero();
+            }
+        }
+    }
+
+    @Test
+    void fastHandlesZeroAndRejectsBadInput() {
+        try (NewtonSchulz.PolarFactor fast = NewtonSchulz.fastPolar(manager.zeros(new Shape(5, 7)))) {
+            assertThat(fast.nuclearNorm()).isZero();
+            assertThat(Tensors.toDoubles(fast.factor())).containsOnly(0.0);
+        }
+        NDArray cube = manager.zeros(new Shape(2, 2, 2));
+        assertThatThrownBy(() -> NewtonSchulz.fastPolar(cube)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2-D");
+        NDArray bad = manager.create(new float[] {1, Float.POSITIVE_INFINITY, 0, 1}, new Shape(2, 2));
+        assertThatThrownBy(() -> NewtonSchulz.fastPolar(bad)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("non-finite");
     }
 }

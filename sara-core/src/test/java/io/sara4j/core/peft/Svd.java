@@ -15,11 +15,7 @@ final class Svd {
     record Polar(double[] factor, double nuclearNorm, double[] singularValues) {}
 
     static Polar polar(double[] a, int rows, int cols, double cutoff) {
-        DMatrixRMaj m = new DMatrixRMaj(rows, cols, true, a);
-        SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(rows, cols, true, true, true);
-        if (!svd.decompose(m.copy())) {
-            throw new AssertionError("EJML SVD failed");
-        }
+        SingularValueDecomposition_F64<DMatrixRMaj> svd = decompose(a, rows, cols);
         DMatrixRMaj u = svd.getU(null, false);
         DMatrixRMaj v = svd.getV(null, false);
         double[] s = svd.getSingularValues();
@@ -44,6 +40,15 @@ final class Svd {
         double[] sv = new double[r];
         System.arraycopy(s, 0, sv, 0, r);
         return new Polar(q, sum, sv);
+    }
+
+    /** The compact SVD of the row-major {@code a}: U (rows, r), V (cols, r), σ (r = min(rows, cols)). */
+    static SingularValueDecomposition_F64<DMatrixRMaj> decompose(double[] a, int rows, int cols) {
+        SingularValueDecomposition_F64<DMatrixRMaj> svd = DecompositionFactory_DDRM.svd(rows, cols, true, true, true);
+        if (!svd.decompose(new DMatrixRMaj(rows, cols, true, a))) {
+            throw new AssertionError("EJML SVD failed");
+        }
+        return svd;
     }
 
     /** A random n×n orthogonal matrix (Q of a Gaussian matrix), row-major. */
