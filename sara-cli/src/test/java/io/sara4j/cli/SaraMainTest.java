@@ -16,7 +16,7 @@ class SaraMainTest {
     void helpListsSubcommands() {
         CliRun r = run(SaraMain.commandLine(), "--help");
         assertThat(r.code()).isZero();
-        assertThat(r.out()).contains("Usage: sara", "info", "demo", "--version", "--verbose");
+        assertThat(r.out()).contains("Usage: sara", "info", "demo", "bench-rank", "--version", "--verbose");
     }
 
     /** Every subcommand, present and future (hidden ones too), answers -h and --help with its usage. */
