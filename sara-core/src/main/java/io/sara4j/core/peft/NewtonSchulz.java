@@ -118,21 +118,13 @@ public final class NewtonSchulz {
      * @throws IllegalArgumentException if {@code a} is not 2-D or has non-finite entries
      */
     public static PolarFactor polar(NDArray a, double tolerance, int maxIterations) {
-        if (a.getShape().dimension() != 2) {
-            throw new IllegalArgumentException("the polar factor needs a 2-D matrix, got shape " + a.getShape());
-        }
-        boolean tall = a.getShape().get(0) >= a.getShape().get(1);
+        boolean tall = isTall(a);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray a64 = a.toType(DataType.FLOAT64, true);
-            double frobenius = Math.sqrt(a64.square().sum().getDouble());
-            if (!Double.isFinite(frobenius)) {
-                throw new IllegalArgumentException("matrix of shape " + a.getShape() + " has non-finite entries");
-            }
+            double frobenius = frobenius(a64);
             if (frobenius == 0) {
-                NDArray zero = a64.zerosLike(); // the zero matrix: its minimal subgradient is 0
-                NDScope.unregister(zero);
-                return new PolarFactor(zero, 0, 0, true);
+                return zeroFactor(a64);
             }
             NDArray x = a64.div(frobenius);
             int iterations = 0;
@@ -144,9 +136,7 @@ public final class NewtonSchulz {
                             ? x.matMul(x.transpose().matMul(x))   // X·(XᵀX), Gram (n, n)
                             : x.matMul(x.transpose()).matMul(x);  // (XXᵀ)·X, Gram (m, m)
                     NDArray next = x.mul(1.5).subi(cubic.muli(0.5));
-                    double change = Math.sqrt(next.sub(x).square().sum().getDouble());
-                    double size = Math.sqrt(next.square().sum().getDouble());
-                    converged = change <= tolerance * size;
+                    converged = frobenius(next.sub(x)) <= tolerance * frobenius(next);
                     NDScope.unregister(next);
                     x.close();
                     x = next;
@@ -166,28 +156,20 @@ public final class NewtonSchulz {
      * @throws IllegalArgumentException if {@code a} is not 2-D or has non-finite entries
      */
     public static PolarFactor fastPolar(NDArray a) {
-        if (a.getShape().dimension() != 2) {
-            throw new IllegalArgumentException("the polar factor needs a 2-D matrix, got shape " + a.getShape());
-        }
+        boolean tall = isTall(a);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray a32 = a.toType(DataType.FLOAT32, true);
-            double frobenius = Math.sqrt(a32.toType(DataType.FLOAT64, false).square().sum().getDouble());
-            if (!Double.isFinite(frobenius)) {
-                throw new IllegalArgumentException("matrix of shape " + a.getShape() + " has non-finite entries");
-            }
+            double frobenius = frobenius(a32);
             if (frobenius == 0) {
-                NDArray zero = a32.zerosLike(); // the zero matrix: its minimal subgradient is 0
-                NDScope.unregister(zero);
-                return new PolarFactor(zero, 0, 0, true);
+                return zeroFactor(a32);
             }
             NDArray x = Scalars.div(a32, frobenius); // entries O(1/√(mn)): no float32 under- or overflow
-            boolean tall = a.getShape().get(0) >= a.getShape().get(1);
             NDArray gram = gram(x, tall);
             NDArray gramSquared = gram.matMul(gram);
             // ‖X‖_S8 = ‖G²‖_F^{1/4} ≥ σ_max; dividing X by s divides G by s² and G² by s⁴, so the first
             // step reuses these products
-            double s8 = Math.pow(Math.sqrt(gramSquared.toType(DataType.FLOAT64, false).square().sum().getDouble()), 0.25);
+            double s8 = Math.pow(frobenius(gramSquared), 0.25);
             x = Scalars.div(x, s8);
             gram = Scalars.div(gram, s8 * s8);
             gramSquared = Scalars.div(gramSquared, s8 * s8 * s8 * s8);
@@ -205,9 +187,7 @@ public final class NewtonSchulz {
                     NDArray poly = Scalars.mul(gram, c[1]).addi(Scalars.mul(gramSquared, c[2]));
                     NDArray next = Scalars.mul(x, c[0]).addi(tall ? x.matMul(poly) : poly.matMul(x));
                     if (polishing) {
-                        double change = Math.sqrt(next.sub(x).toType(DataType.FLOAT64, false).square().sum().getDouble());
-                        double size = Math.sqrt(next.toType(DataType.FLOAT64, false).square().sum().getDouble());
-                        converged = change <= FAST_TOLERANCE * size;
+                        converged = frobenius(next.sub(x)) <= FAST_TOLERANCE * frobenius(next);
                     }
                     NDScope.unregister(next);
                     x.close();
@@ -224,6 +204,38 @@ public final class NewtonSchulz {
             NDScope.unregister(q);
             return new PolarFactor(q, nuclear, iterations, converged);
         }
+    }
+
+    /**
+     * Whether {@code a} is a tall (or square) matrix.
+     *
+     * @throws IllegalArgumentException if {@code a} is not 2-D
+     */
+    private static boolean isTall(NDArray a) {
+        if (a.getShape().dimension() != 2) {
+            throw new IllegalArgumentException("the polar factor needs a 2-D matrix, got shape " + a.getShape());
+        }
+        return a.getShape().get(0) >= a.getShape().get(1);
+    }
+
+    /**
+     * ‖x‖_F, summed in float64.
+     *
+     * @throws IllegalArgumentException if x has non-finite entries
+     */
+    private static double frobenius(NDArray x) {
+        double norm = Math.sqrt(x.toType(DataType.FLOAT64, false).square().sum().getDouble());
+        if (!Double.isFinite(norm)) {
+            throw new IllegalArgumentException("matrix of shape " + x.getShape() + " has non-finite entries");
+        }
+        return norm;
+    }
+
+    /** The zero matrix's factor: its minimal subgradient is 0. Taken out of the caller's scope. */
+    private static PolarFactor zeroFactor(NDArray like) {
+        NDArray zero = like.zerosLike();
+        NDScope.unregister(zero);
+        return new PolarFactor(zero, 0, 0, true);
     }
 
     /** The smaller Gram matrix: XᵀX (n, n) for tall X (m, n), XXᵀ (m, m) for wide. */
