@@ -21,37 +21,30 @@ import io.sara4j.core.nn.Scalars;
  * The product is taken through the smaller Gram matrix (XᵀX for tall, XXᵀ for wide matrices).
  * Computed in float64, so that ill-conditioned inputs converge to the exact factor.
  *
- * <p><b>Fast mode</b> ({@link #fastPolar}), what {@link NuclearNormPenalty} uses: the same kind of
- * iteration with odd quintic polynomials X ↦ X·(a + b·XᵀX + c·(XᵀX)²) in float32, about 12 steps
- * instead of 30–40 in float64. Three changes make it fast:
+ * <p><b>Fast mode</b> ({@link #fastPolar}), what {@link NuclearNormPenalty} uses: ten steps of odd
+ * quintic polynomials X ↦ X·(a + b·XᵀX + c·(XᵀX)²) in float32, instead of 30–40 cubic steps in
+ * float64. Three changes make it fast:
  * <ol>
  *   <li>Scaling by the Schatten-8 norm ‖X‖_S8 = (Σσ⁸)^{1/8} = ‖(XᵀX)²‖_F^{1/4} ≥ σ_max instead of
  *       ‖X‖_F: still a guaranteed upper bound of σ_max, but only ~1.7× above it for SaRA's random
- *       sparse matrices where ‖X‖_F is √n/2 ≈ 18× above it at 1280², so small σ start 10× higher.
+ *       sparse matrices, where ‖X‖_F is √n/2 ≈ 18× above it at 1280², so small σ start 10× higher.
  *       It costs nothing: XᵀX and (XᵀX)² are the first step's products anyway.</li>
- *   <li>Seven steps of the Polar Express schedule (Amsel, Persson, Musco &amp; Musco, "The Polar
- *       Express", 2025; coefficients designed for σ ∈ [10⁻³, 1] with their 1.01 safety factor), which
- *       grow small σ by 8.2, 4.1, 3.9 … per step and map [10⁻³, 1] into [1 − 10⁻⁵, 1]; then two steps
- *       of the Muon optimizer's quintic (a, b, c) = (3.4445, −4.7750, 2.0315), slope 3.44 at 0, for the
- *       tail; then the classic quintic Newton–Schulz step (15, −10, 3)/8, which converges to 1
- *       cubically.</li>
- *   <li>Stopping at {@link #FAST_TOLERANCE} (10⁻³) relative change instead of 10⁻¹⁰.</li>
+ *   <li>Polynomials with a steep slope at 0: the schedule of "The Polar Express" (Amsel, Persson,
+ *       Musco &amp; Musco, 2025), each step's quintic the best uniform approximation of 1 on the interval
+ *       the previous steps leave, designed here for σ ∈ [5·10⁻⁶, 1]: small σ grow 8.4×, then 4.2× per
+ *       step (the cubic iteration: 1.5×), and [5·10⁻⁶, 1] lands in [1 − 10⁻⁴, 1 + 10⁻⁴].</li>
+ *   <li>A fixed number of steps set by that design, i.e. by the accuracy wanted, rather than a
+ *       tolerance of 10⁻¹⁰ on the change.</li>
  * </ol>
- * <b>Accuracy of the fast mode</b> (with σ relative to ‖A‖_S8, which lies in [σ_max, r^{1/8}·σ_max]):
- * Q = U·diag(f(σᵢ))·Vᵀ with f(σ) within {@link #FAST_ACCURACY} (10⁻³, float32 rounding included) of 1
- * for every σ ≥ {@link #FAST_RESOLUTION} (2·10⁻⁵), and 0 ≤ f(σ) ≤ 1 + 10⁻³ below it, f(0) = 0: directions
- * under the resolution count as numerically null and are scaled down smoothly, as the exact mode does
- * below its tolerance. The gradient error ‖Q − U·Vᵀ‖_F / ‖U·Vᵀ‖_F is therefore at most
- * 10⁻³ plus √(fraction of σ below the resolution); for SaRA's P ⊙ M (a random sparse matrix whose
- * spectrum has density ~1.3·t below t·σ_max) it measures ≤ 10⁻⁴ at 1280² (docs/benchmarks.md).
- *
- * <p>Stopping: when the step changes X by less than {@code tolerance}·‖X‖_F, or after
- * {@code maxIterations}. A direction whose singular value is below about {@code tolerance} times
- * ‖A‖_F barely moves X and is then left short of 1; for rank-deficient input the zero directions
- * stay zero. Either way the result is a valid subgradient (U_r·V_rᵀ + W with ‖W‖₂ ≤ 1 on the
- * numerically null space), the minimal one for exactly rank-deficient input. Note that a matrix
- * that is rank-deficient only in exact arithmetic (a product of thin factors rounded to float32)
- * has genuine small singular values of rounding size; they are treated like any other.
+ * <b>Accuracy of the fast mode</b> (σ relative to ‖A‖_S8, which lies in [σ_max, r^{1/8}·σ_max]):
+ * Q = U·diag(f(σᵢ))·Vᵀ with f(σ) within {@link #FAST_ACCURACY} (10⁻³) of 1 for every σ ≥
+ * {@link #FAST_RESOLUTION} (2·10⁻⁵; the schedule reaches 10⁻⁴ down to 5·10⁻⁶ in exact arithmetic, the
+ * margin absorbs float32 rounding, which perturbs a direction by about 10⁻⁷·σ_max/σ), while the
+ * directions below the resolution count as numerically null: their part W of Q has ‖W‖₂ ≤ 1 + 10⁻³,
+ * f(0) = 0, as the exact mode does below its tolerance. The gradient error ‖Q − U·Vᵀ‖_F / ‖U·Vᵀ‖_F is
+ * therefore about 10⁻⁴ plus √(fraction of σ below the resolution); for SaRA's P ⊙ M, whose
+ * spectrum has density ~1.3·t below t·σ_max when square, it measures ~10⁻⁵–10⁻⁴ up to 1280²
+ * (docs/benchmarks.md, {@code sara bench-rank}).
  */
 public final class NewtonSchulz {
     /** Default stopping tolerance on the relative change of X per iteration. */
@@ -59,45 +52,43 @@ public final class NewtonSchulz {
     /** Default cap: enough for singular values down to about 1e-15·‖A‖_F. */
     public static final int DEFAULT_MAX_ITERATIONS = 100;
 
-    /** Fast mode: stop once a polishing step changes X by at most this fraction of ‖X‖_F. */
-    public static final double FAST_TOLERANCE = 1e-3;
-    /** Fast mode: singular values at least this fraction of ‖A‖_S8 are brought within {@link #FAST_ACCURACY} of 1. */
+    /** Fast mode: singular values at least this fraction of ‖A‖_S8 end within {@link #FAST_ACCURACY} of 1. */
     public static final double FAST_RESOLUTION = 2e-5;
-    /** Fast mode: how close to 1 the singular values above the resolution end up. */
+    /** Fast mode: how close to 1 the singular values above the resolution end up (float32 rounding included). */
     public static final double FAST_ACCURACY = 1e-3;
-    /** Fast mode: cap on the polishing steps after the fixed schedule (it needs one or two). */
-    static final int FAST_MAX_POLISHING_STEPS = 10;
+    /** Fast mode: the interval [ℓ, 1] of scaled singular values that {@link #FAST_SCHEDULE} was designed for. */
+    static final double SCHEDULE_LOWER_BOUND = 5e-6;
 
     /**
-     * The fast mode's fixed schedule, one (a, b, c) per step of X ↦ a·X + b·X·XᵀX + c·X·(XᵀX)²:
-     * Polar Express's seven steps for [10⁻³, 1] (each divided by 1.01, 1.01³, 1.01⁵, their safety
-     * factor against rounding above 1), Muon's quintic twice, the classic quintic twice.
+     * The fast mode's steps, one (a, b, c) per step of X ↦ a·X + b·X·XᵀX + c·X·(XᵀX)², each the
+     * odd quintic closest to 1 in the max norm on the interval the steps before it leave of
+     * [{@link #SCHEDULE_LOWER_BOUND}, 1] (Polar Express's greedy construction). Each step but the last
+     * is p(x/1.01), the paper's safety factor against rounding above 1. Generated by
+     * src/test/resources/io/sara4j/core/peft/newton_schulz_schedule.py; the composition is checked by
+     * NewtonSchulzTest.
      */
     static final double[][] FAST_SCHEDULE = {
-        {8.28721201814563 / 1.01, -23.595886519098837 / 1.0303010, 17.300387312530933 / 1.0510100501},
-        {4.107059111542203 / 1.01, -2.9478499167379106 / 1.0303010, 0.5448431082926601 / 1.0510100501},
-        {3.9486908534822946 / 1.01, -2.908902115962949 / 1.0303010, 0.5518191394370137 / 1.0510100501},
-        {3.3184196573706015 / 1.01, -2.488488024314874 / 1.0303010, 0.51004894012372 / 1.0510100501},
-        {2.300652019954817 / 1.01, -1.6689039845747493 / 1.0303010, 0.4188073119525673 / 1.0510100501},
-        {1.891301407787398 / 1.01, -1.2679958271945868 / 1.0303010, 0.37680408948524835 / 1.0510100501},
-        {1.8750014808534479 / 1.01, -1.2500016453999487 / 1.0303010, 0.3750001645474248 / 1.0510100501},
-        {3.4445, -4.7750, 2.0315},
-        {3.4445, -4.7750, 2.0315},
-        {1.875, -1.25, 0.375},
-        {1.875, -1.25, 0.375},
+        {8.42978689547436, -24.53738886787124, 17.855936726121776},      // range on [ℓ, 1]: [4.08e-05, 1.999958]
+        {4.2146455599246195, -3.067041516649885, 0.5579932420219642},    // [0.000172, 1.999827]
+        {4.2134881698280475, -3.0662568991692427, 0.557905507722322},    // [0.000724, 1.999269]
+        {4.20863600650357, -3.062985031040227, 0.5575449308714419},      // [0.00305, 1.996924]
+        {4.188317011446061, -3.049262860885066, 0.5560297294740107},     // [0.0128, 1.987112]
+        {4.105323315012482, -2.993054664111492, 0.5498308893645163},     // [0.0524, 1.947099]
+        {3.797037712783302, -2.7814773909914194, 0.5265249156475815},    // [0.198, 1.799541]
+        {2.980439191696595, -2.1925690770009014, 0.46220199286801994},   // [0.575, 1.420033]
+        {2.078719688366202, -1.4444617985918025, 0.3840770026873105},    // [0.944, 1.050707]
+        {1.882582391828217, -1.2625264095956386, 0.3799348053305885},    // [1 − 1e-4, 1 + 1e-4]
     };
-    /** The polishing step: classic quintic Newton–Schulz, f(1) = 1, f'(1) = f''(1) = 0. */
-    static final double[] POLISH = {1.875, -1.25, 0.375};
 
     private NewtonSchulz() {}
 
     /**
      * The result of {@link #polar}.
      *
-     * @param factor Q = U·Vᵀ, float64, same shape as A; owned by A's manager, closed by the caller
+     * @param factor Q = U·Vᵀ, float64 (fast mode: float32), same shape as A; owned by A's manager, closed by the caller
      * @param nuclearNorm trace(Qᵀ·A) = Σσᵢ
      * @param iterations iterations run
-     * @param converged whether the tolerance was met before the cap
+     * @param converged whether the tolerance was met before the cap (fast mode: always, its step count is fixed)
      */
     public record PolarFactor(NDArray factor, double nuclearNorm, int iterations, boolean converged)
             implements AutoCloseable {
@@ -173,22 +164,15 @@ public final class NewtonSchulz {
             x = Scalars.div(x, s8);
             gram = Scalars.div(gram, s8 * s8);
             gramSquared = Scalars.div(gramSquared, s8 * s8 * s8 * s8);
-            int iterations = 0;
-            boolean converged = false;
-            while (!converged && iterations < FAST_SCHEDULE.length + FAST_MAX_POLISHING_STEPS) {
-                boolean polishing = iterations >= FAST_SCHEDULE.length;
+            for (double[] c : FAST_SCHEDULE) {
                 try (NDScope step = new NDScope()) {
                     step.suppressNotUsedWarning();
                     if (gram == null) {
                         gram = gram(x, tall);
                         gramSquared = gram.matMul(gram);
                     }
-                    double[] c = polishing ? POLISH : FAST_SCHEDULE[iterations];
-                    NDArray poly = Scalars.mul(gram, c[1]).addi(Scalars.mul(gramSquared, c[2]));
+                    NDArray poly = Scalars.mul(gram, c[1]).addi(Scalars.mul(gramSquared, c[2])); // b·G + c·G²
                     NDArray next = Scalars.mul(x, c[0]).addi(tall ? x.matMul(poly) : poly.matMul(x));
-                    if (polishing) {
-                        converged = frobenius(next.sub(x)) <= FAST_TOLERANCE * frobenius(next);
-                    }
                     NDScope.unregister(next);
                     x.close();
                     gram.close();
@@ -197,12 +181,11 @@ public final class NewtonSchulz {
                     gram = null; // X changed: the next step needs its own Gram products
                     gramSquared = null;
                 }
-                iterations++;
             }
             NDArray q = x;
             double nuclear = q.mul(a32).toType(DataType.FLOAT64, false).sum().getDouble();
             NDScope.unregister(q);
-            return new PolarFactor(q, nuclear, iterations, converged);
+            return new PolarFactor(q, nuclear, FAST_SCHEDULE.length, true);
         }
     }
 

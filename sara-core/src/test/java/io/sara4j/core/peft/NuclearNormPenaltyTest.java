@@ -68,7 +68,8 @@ class NuclearNormPenaltyTest {
                 Map<SparseAdaptation, NDArray> grads = new LinkedHashMap<>();
                 grads.put(t, t.values().zerosLike());
                 double value = penalty.addGradients(grads, 0);
-                assertThat(Math.abs(value - lambda * exact.nuclearNorm()) / (lambda * exact.nuclearNorm())).isLessThan(1e-6);
+                // the fast polar factor's singular values are within 1e-4 of 1 here (NewtonSchulz's schedule)
+                assertThat(Math.abs(value - lambda * exact.nuclearNorm()) / (lambda * exact.nuclearNorm())).isLessThan(1e-4);
                 long[] at = t.active().toType(DataType.INT64, false).toLongArray();
                 double[] expected = new double[at.length];
                 for (int k = 0; k < at.length; k++) {
