@@ -27,9 +27,7 @@ public record PenalizedMatrix(int rows, int cols, float[] values) {
         if (rows < 1 || cols < 1) {
             throw new IllegalArgumentException("matrix shape must be positive, got " + rows + "x" + cols);
         }
-        if (!(density > 0 && density <= 1)) {
-            throw new IllegalArgumentException("--density must be in (0, 1], got " + density);
-        }
+        requireDensity(density);
         Random random = new Random(seed);
         float[] w = new float[Math.multiplyExact(rows, cols)];
         float[] magnitudes = new float[w.length];
@@ -46,6 +44,17 @@ public record PenalizedMatrix(int rows, int cols, float[] values) {
             }
         }
         return new PenalizedMatrix(rows, cols, w);
+    }
+
+    /**
+     * Checks a density given as {@code --density}.
+     *
+     * @throws IllegalArgumentException unless it is in (0, 1]
+     */
+    public static void requireDensity(double density) {
+        if (!(density > 0 && density <= 1)) {
+            throw new IllegalArgumentException("--density must be in (0, 1], got " + density);
+        }
     }
 
     /** The entries as float64, row-major (for EJML). */

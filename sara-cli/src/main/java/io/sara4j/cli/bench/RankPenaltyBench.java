@@ -65,7 +65,7 @@ public final class RankPenaltyBench implements Callable<Integer> {
         if (repeats < 1) {
             throw new IllegalArgumentException("--repeats must be at least 1, got " + repeats);
         }
-        PenalizedMatrix.random(1, 1, density, seed); // validates --density before any work
+        PenalizedMatrix.requireDensity(density);
         Files.createDirectories(out);
         PrintWriter err = spec.commandLine().getErr();
         String date = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();

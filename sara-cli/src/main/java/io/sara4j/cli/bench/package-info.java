@@ -5,6 +5,12 @@
  * its {@link io.sara4j.cli.bench.BenchResult}, forms the ratios of one run
  * ({@link io.sara4j.cli.bench.BenchComparison}) and writes {@code bench.md}
  * ({@link io.sara4j.cli.bench.BenchTable}) and {@code bench.json}
- * ({@link io.sara4j.cli.bench.BenchReport}). See docs/benchmarks.md.
+ * ({@link io.sara4j.cli.bench.BenchReport}).
+ *
+ * <p>{@code sara bench-rank} ({@link io.sara4j.cli.bench.RankPenaltyBench}) is the rank penalty's
+ * micro-benchmark: Newton–Schulz against an exact SVD ({@link io.sara4j.cli.bench.ExactPolar}) on
+ * SaRA-like matrices ({@link io.sara4j.cli.bench.PenalizedMatrix}), in one JVM, written to
+ * {@code rank.md} ({@link io.sara4j.cli.bench.RankBenchTable}) and {@code rank.json}
+ * ({@link io.sara4j.cli.bench.RankBenchReport}). See docs/benchmarks.md.
  */
 package io.sara4j.cli.bench;
