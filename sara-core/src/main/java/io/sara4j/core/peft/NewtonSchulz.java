@@ -39,9 +39,9 @@ import io.sara4j.core.nn.Scalars;
  * <b>Accuracy of the fast mode</b> (σ relative to ‖A‖_S8, which lies in [σ_max, r^{1/8}·σ_max]):
  * in exact arithmetic Q = U·diag(f(σᵢ))·Vᵀ with |f(σ) − 1| ≤ 10⁻⁴ for σ ≥ 5·10⁻⁶ and 0 ≤ f ≤ 1 + 10⁻⁴
  * below, f(0) = 0: directions under the design bound count as numerically null, as the exact mode
- * does below its tolerance. Float32 rounding adds an error of order 10⁻⁴–10⁻³ relative to Q (it
- * perturbs singular vectors as well as values, which further steps do not undo); the guarantee
- * tested is Uᵀ·Q·V within {@link #FAST_ACCURACY} (10⁻³) of the identity on the directions with σ ≥
+ * does below its tolerance. Float32 rounding adds an error of order 10⁻⁴–10⁻³ relative to Q, almost
+ * all of it a leak out of A's column and row spaces (on tall or wide matrices, which have room for
+ * it) that further steps do not undo; the guarantee tested is Uᵀ·Q·V within {@link #FAST_ACCURACY} (10⁻³) of the identity on the directions with σ ≥
  * {@link #FAST_RESOLUTION} (2·10⁻⁵) and of zero between those and the rest, whose block W has
  * ‖W‖₂ ≤ 1 + 10⁻³. The gradient error ‖Q − U·Vᵀ‖_F / ‖U·Vᵀ‖_F is then about 10⁻³ plus √(fraction
  * of σ below the resolution): for SaRA's P ⊙ M at the SD1.5 shapes it measures 7·10⁻⁵ (square) to

@@ -224,7 +224,8 @@ class NewtonSchulzTest {
      * The documented bound direction by direction, in the basis of A's singular vectors: D = Uᵀ·Q·V
      * is within the accuracy of the identity on the directions with σ ≥ resolution·‖A‖_S8 and of
      * zero between those and the rest, and the block of the rest (directions rounding may mix) has
-     * spectral norm at most 1 + accuracy: Q = U₊·V₊ᵀ + W with ‖W‖₂ ≤ 1 on the numerically null part.
+     * spectral norm at most 1 + accuracy: Q = U₊·V₊ᵀ + W with ‖W‖₂ ≤ 1 on the numerically null part;
+     * and Q leaks out of A's singular vectors by less than the accuracy in every entry.
      */
     private void checkFastDirectionwise(double[] a, int rows, int cols) {
         double[] rounded = Tensors.roundToFloat(a);
@@ -245,6 +246,13 @@ class NewtonSchulzTest {
             CommonOps_DDRM.mult(q, v, qv);
             DMatrixRMaj d = new DMatrixRMaj(r, r);
             CommonOps_DDRM.multTransA(u, qv, d); // Uᵀ·Q·V
+            // what lies outside A's singular vectors (float32 rounding's leak): Q − U·D·Vᵀ
+            DMatrixRMaj ud = new DMatrixRMaj(rows, r);
+            CommonOps_DDRM.mult(u, d, ud);
+            DMatrixRMaj inside = new DMatrixRMaj(rows, cols);
+            CommonOps_DDRM.multTransB(ud, v, inside);
+            assertThat(CommonOps_DDRM.subtract(q, inside, null).data).as("leak").allSatisfy(x -> assertThat(Math.abs(x))
+                    .isLessThan(tolerance));
             java.util.List<Integer> below = new java.util.ArrayList<>();
             for (int i = 0; i < r; i++) {
                 if (s[i] < NewtonSchulz.FAST_RESOLUTION * s8) {
