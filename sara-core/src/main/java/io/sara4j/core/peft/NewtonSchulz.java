@@ -41,8 +41,10 @@ import io.sara4j.core.nn.Scalars;
  * below, f(0) = 0: directions under the design bound count as numerically null, as the exact mode
  * does below its tolerance. Float32 rounding adds an error of order 10⁻⁴–10⁻³ relative to Q, almost
  * all of it a leak out of A's column and row spaces (on tall or wide matrices, which have room for
- * it) that further steps do not undo; the guarantee tested is Uᵀ·Q·V within {@link #FAST_ACCURACY} (10⁻³) of the identity on the directions with σ ≥
- * {@link #FAST_RESOLUTION} (2·10⁻⁵) and of zero between those and the rest, whose block W has
+ * it) that further steps do not undo. The guarantee tested, with U₊, V₊ the singular vectors of
+ * σ ≥ {@link #FAST_RESOLUTION} (2·10⁻⁵): U₊ᵀ·Q·V₊ within {@link #FAST_ACCURACY} (10⁻³) of the
+ * identity, the cross terms (I − U₊U₊ᵀ)·Q·V₊ and U₊ᵀ·Q·(I − V₊V₊ᵀ) within 10⁻³ of zero (entry by
+ * entry), and the numerically null part W = (I − U₊U₊ᵀ)·Q·(I − V₊V₊ᵀ) with
  * ‖W‖₂ ≤ 1 + 10⁻³. The gradient error ‖Q − U·Vᵀ‖_F / ‖U·Vᵀ‖_F is then about 10⁻³ plus √(fraction
  * of σ below the resolution): for SaRA's P ⊙ M at the SD1.5 shapes it measures 7·10⁻⁵ (square) to
  * 9·10⁻⁴ (tall, wide), against the 10⁻² wanted of the rank penalty's gradient

@@ -221,17 +221,15 @@ class NewtonSchulzTest {
     }
 
     /**
-     * The documented bound direction by direction, in the basis of A's singular vectors: D = Uᵀ·Q·V
-     * is within the accuracy of the identity on the directions with σ ≥ resolution·‖A‖_S8 and of
-     * zero between those and the rest, and the block of the rest (directions rounding may mix) has
-     * spectral norm at most 1 + accuracy: Q = U₊·V₊ᵀ + W with ‖W‖₂ ≤ 1 on the numerically null part;
-     * and Q leaks out of A's singular vectors by less than the accuracy in every entry.
+     * The documented bound, with U₊, V₊ the singular vectors of σ ≥ resolution·‖A‖_S8: U₊ᵀ·Q·V₊ is
+     * within the accuracy of the identity entry by entry; Q maps V₊ into span U₊ and U₊ into span V₊
+     * up to the accuracy (the cross terms (I − U₊U₊ᵀ)·Q·V₊ and U₊ᵀ·Q·(I − V₊V₊ᵀ), where float32's
+     * leak shows); and the rest W = (I − U₊U₊ᵀ)·Q·(I − V₊V₊ᵀ), the numerically null part, has
+     * ‖W‖₂ ≤ 1 + accuracy, as a subgradient's must.
      */
     private void checkFastDirectionwise(double[] a, int rows, int cols) {
         double[] rounded = Tensors.roundToFloat(a);
         var svd = Svd.decompose(rounded, rows, cols);
-        DMatrixRMaj u = svd.getU(null, false);
-        DMatrixRMaj v = svd.getV(null, false);
         double[] s = svd.getSingularValues();
         int r = svd.numberOfSingularValues();
         double s8 = 0;
@@ -239,47 +237,48 @@ class NewtonSchulzTest {
             s8 += Math.pow(s[i], 8);
         }
         s8 = Math.pow(s8, 1.0 / 8);
+        java.util.List<Integer> above = new java.util.ArrayList<>();
+        for (int i = 0; i < r; i++) {
+            if (s[i] >= NewtonSchulz.FAST_RESOLUTION * s8) {
+                above.add(i);
+            }
+        }
+        assertThat(above).as("directions above the resolution").isNotEmpty();
+        DMatrixRMaj u = columns(svd.getU(null, false), above); // U₊ (rows, p)
+        DMatrixRMaj v = columns(svd.getV(null, false), above); // V₊ (cols, p)
         double tolerance = NewtonSchulz.FAST_ACCURACY;
         try (NewtonSchulz.PolarFactor fast = NewtonSchulz.fastPolar(Tensors.float32(manager, rounded, new Shape(rows, cols)))) {
             DMatrixRMaj q = new DMatrixRMaj(rows, cols, true, Tensors.toDoubles(fast.factor()));
-            DMatrixRMaj qv = new DMatrixRMaj(rows, r);
-            CommonOps_DDRM.mult(q, v, qv);
-            DMatrixRMaj d = new DMatrixRMaj(r, r);
-            CommonOps_DDRM.multTransA(u, qv, d); // Uᵀ·Q·V
-            // what lies outside A's singular vectors (float32 rounding's leak): Q − U·D·Vᵀ
-            DMatrixRMaj ud = new DMatrixRMaj(rows, r);
-            CommonOps_DDRM.mult(u, d, ud);
-            DMatrixRMaj inside = new DMatrixRMaj(rows, cols);
-            CommonOps_DDRM.multTransB(ud, v, inside);
-            assertThat(CommonOps_DDRM.subtract(q, inside, null).data).as("leak").allSatisfy(x -> assertThat(Math.abs(x))
-                    .isLessThan(tolerance));
-            java.util.List<Integer> below = new java.util.ArrayList<>();
-            for (int i = 0; i < r; i++) {
-                if (s[i] < NewtonSchulz.FAST_RESOLUTION * s8) {
-                    below.add(i);
-                }
-            }
-            assertThat(below.size()).as("directions above the resolution").isLessThan(r);
-            for (int i = 0; i < r; i++) {
-                for (int j = 0; j < r; j++) {
-                    if (!below.contains(i) || !below.contains(j)) {
-                        double expected = i == j ? 1 : 0;
-                        assertThat(Math.abs(d.get(i, j) - expected)).as("D(%d, %d), σ = %s, %s", i, j, s[i], s[j])
-                                .isLessThan(tolerance);
-                    }
-                }
-            }
-            if (!below.isEmpty()) {
-                DMatrixRMaj block = new DMatrixRMaj(below.size(), below.size());
-                for (int i = 0; i < below.size(); i++) {
-                    for (int j = 0; j < below.size(); j++) {
-                        block.set(i, j, d.get(below.get(i), below.get(j)));
-                    }
-                }
-                double[] blockSigma = Svd.decompose(block.data, below.size(), below.size()).getSingularValues();
-                assertThat(java.util.Arrays.stream(blockSigma).max().orElseThrow()).as("‖W‖₂").isLessThanOrEqualTo(1 + tolerance);
+            DMatrixRMaj qv = CommonOps_DDRM.mult(q, v, null);           // Q·V₊ (rows, p)
+            DMatrixRMaj d = CommonOps_DDRM.multTransA(u, qv, null);     // U₊ᵀ·Q·V₊ (p, p)
+            assertThat(maxAbs(CommonOps_DDRM.subtract(d, CommonOps_DDRM.identity(above.size()), null)))
+                    .as("U₊ᵀ·Q·V₊ − I").isLessThan(tolerance);
+            DMatrixRMaj crossRows = CommonOps_DDRM.subtract(qv, CommonOps_DDRM.mult(u, d, null), null);  // (I − U₊U₊ᵀ)·Q·V₊
+            DMatrixRMaj uq = CommonOps_DDRM.multTransA(u, q, null);                                      // U₊ᵀ·Q (p, cols)
+            DMatrixRMaj crossCols = CommonOps_DDRM.subtract(uq, CommonOps_DDRM.multTransB(d, v, null), null); // U₊ᵀ·Q·(I − V₊V₊ᵀ)
+            assertThat(maxAbs(crossRows)).as("(I − U₊U₊ᵀ)·Q·V₊").isLessThan(tolerance);
+            assertThat(maxAbs(crossCols)).as("U₊ᵀ·Q·(I − V₊V₊ᵀ)").isLessThan(tolerance);
+            // W = Q − U₊·(U₊ᵀ·Q) − (I − U₊U₊ᵀ)·Q·V₊·V₊ᵀ
+            DMatrixRMaj w = CommonOps_DDRM.subtract(q, CommonOps_DDRM.mult(u, uq, null), null);
+            w = CommonOps_DDRM.subtract(w, CommonOps_DDRM.multTransB(crossRows, v, null), null);
+            double[] wSigma = Svd.decompose(w.data, rows, cols).getSingularValues();
+            assertThat(java.util.Arrays.stream(wSigma).max().orElseThrow()).as("‖W‖₂").isLessThanOrEqualTo(1 + tolerance);
+        }
+    }
+
+    /** The columns {@code keep} of {@code m}. */
+    private static DMatrixRMaj columns(DMatrixRMaj m, java.util.List<Integer> keep) {
+        DMatrixRMaj out = new DMatrixRMaj(m.numRows, keep.size());
+        for (int i = 0; i < m.numRows; i++) {
+            for (int k = 0; k < keep.size(); k++) {
+                out.set(i, k, m.get(i, keep.get(k)));
             }
         }
+        return out;
+    }
+
+    private static double maxAbs(DMatrixRMaj m) {
+        return java.util.Arrays.stream(m.data).map(Math::abs).max().orElse(0);
     }
 
     /** Singular values log-spaced from 1 down to {@code smallest}. */
