@@ -162,11 +162,15 @@ final class AdamW implements AutoCloseable {
         }
     }
 
-    /** Bytes of the two moments of every leaf. */
+    /** Bytes of the two moments and the gradient buffer of every leaf. */
     long stateBytes() {
         long bytes = 0;
-        for (Moments m : moments.values()) {
+        for (Map.Entry<NDArray, Moments> e : moments.entrySet()) {
+            Moments m = e.getValue();
             bytes += SparseAdaptation.bytes(m.first()) + SparseAdaptation.bytes(m.second());
+            if (Autograd.hasGradientBuffer(e.getKey())) {
+                bytes += SparseAdaptation.bytes(e.getKey());
+            }
         }
         return bytes;
     }

@@ -109,9 +109,6 @@ public final class MaskedDenseFineTune extends AdamWTuner {
         long bytes = optimizer.stateBytes();
         for (Tensor t : tensors) {
             bytes += SparseAdaptation.bytes(t.mask()) + SparseAdaptation.bytes(t.positions()) + SparseAdaptation.bytes(t.originals());
-            if (Autograd.hasGradientBuffer(t.parameter().data())) {
-                bytes += SparseAdaptation.bytes(t.parameter().data());
-            }
         }
         return bytes;
     }

@@ -222,14 +222,11 @@ final class SparseAdaptation implements Adaptation, AutoCloseable {
         return gather(parameter.data(), positions);
     }
 
-    /** Bytes held for training: positions, originals, active subset, v and its gradient buffer. */
+    /** Bytes held for training: positions, originals, active subset and v (its gradient is the optimizer's). */
     long stateBytes() {
         long bytes = bytes(positions) + bytes(originals) + bytes(values);
         if (active != positions) {
             bytes += bytes(active) + bytes(activeOriginals);
-        }
-        if (Autograd.hasGradientBuffer(values)) {
-            bytes += bytes(values);
         }
         return bytes;
     }
