@@ -14,10 +14,10 @@ import io.sara4j.core.nn.Parameter;
  * trainable vector v, written into the frozen weight at their positions during the forward pass.
  *
  * <p><b>No second full-size copy.</b> In a recorded forward pass {@link #apply} writes v into a
- * detached alias of the stored tensor's own storage (an indexed put of v into
- * {@code base.stopGradient().reshape(-1)}) and returns that alias. Only v requires a gradient; backward of the
- * indexed put hands v exactly the dense gradient gathered at the positions, and the stored tensor,
- * which is no leaf, never receives a gradient buffer.
+ * detached flat alias of the stored tensor's own storage (an indexed put of v into
+ * {@code base.reshape(-1).stopGradient()}) and returns a reshape of that alias. Only v requires a
+ * gradient; backward of the indexed put hands v exactly the dense gradient gathered at the
+ * positions, and the stored tensor, which is no leaf, never receives a gradient buffer.
  *
  * <p><b>Invariant: the stored tensor always holds the current values.</b> The forward pass writes v
  * into the storage, and after every optimizer update {@link #writeValuesToStorage()} writes the new
@@ -121,16 +121,18 @@ final class SparseAdaptation implements Adaptation, AutoCloseable {
         }
         // Results of ops on the stored tensor would belong to the model's manager; they are moved to
         // this step's manager so that nothing accumulates there.
-        NDArray detached = base.stopGradient();         // shares the stored tensor's storage
-        NDArray flat = detached.reshape(-1);            // a view, no copy
-        flat.set(new NDIndex("{}", active), values);    // writes v in place and records the link to v
-        // The put gave `detached` itself the link to v (autograd's CopySlices), so it is the weight.
-        // A reshape of `flat` would work too, but its backward would first rebuild the modified view
-        // through as_strided, allocating and filling a zero tensor of the weight's size per tensor.
-        detached.attach(forward);
+        NDArray view = base.reshape(-1);                // the stored tensor needs no gradient: a plain view
+        NDArray flat = view.stopGradient();             // an alias autograd treats as a tensor of its own
+        flat.set(new NDIndex("{}", active), values);    // writes v in place and records the link to v on flat
+        NDArray weight = flat.reshape(base.getShape()); // a view of flat: its backward only reshapes the gradient
+        // The order matters. Detaching first and reshaping after would make flat a view autograd
+        // tracks, and an in-place write into such a view is recorded on its base (CopySlices), whose
+        // backward copies the weight-sized gradient twice per tensor before it gathers v's part.
+        view.attach(forward);
         flat.attach(forward);
-        cachedWeight = detached;
-        return detached;
+        weight.attach(forward);
+        cachedWeight = weight;
+        return weight;
     }
 
     /** Forgets the adapted weight of the last recorded pass (after an update its graph is spent). */
