@@ -31,7 +31,7 @@ public final class BenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--methods", paramLabel = "LIST",
-            description = "Comma-separated methods (default: all: frozen,full,sara,sara-rank,masked-dense,lora-matched,lora-r4).")
+            description = "Comma-separated methods (default: all: frozen,weight-grads,full,sara,sara-rank,masked-dense,lora-matched,lora-r4).")
     String methods = BenchMethod.allIds();
 
     @Option(names = "--batch-sizes", split = ",", defaultValue = "1,4", paramLabel = "LIST",

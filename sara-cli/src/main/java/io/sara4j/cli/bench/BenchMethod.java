@@ -26,6 +26,13 @@ import java.util.stream.Collectors;
 public enum BenchMethod {
     /** No trainable weight; the gradient reaches the input latents only: the activation floor. */
     FROZEN("frozen"),
+    /**
+     * {@link #FROZEN} plus the gradient of every weight, computed by backward and left unused (no
+     * optimizer, no selection): the compute floor of any method whose gradients reach the weights of
+     * every layer, SaRA included, since the engine forms a weight's dense gradient before any
+     * selection can gather from it.
+     */
+    WEIGHT_GRADIENTS("weight-grads"),
     /** AdamW on every parameter. */
     FULL("full"),
     /** SaRA at the 10% quantile of |w|, no rank penalty (λ_rank 0). */
@@ -82,14 +89,18 @@ public enum BenchMethod {
     /**
      * Attaches this method to {@code unet} for a run of {@code totalSteps} steps.
      *
-     * @return the tuner, or {@code null} for {@link #FROZEN}, which trains nothing
+     * @return the tuner, or {@code null} for {@link #FROZEN} and {@link #WEIGHT_GRADIENTS}, which
+     *     train nothing (the latter only makes every weight require a gradient)
      */
     public FineTuner attach(UNet2DConditionModel unet, long totalSteps, long seed) {
+        if (this == WEIGHT_GRADIENTS) {
+            unet.namedParameters().values().forEach(p -> p.data().setRequiresGradient(true));
+        }
         OptimizerConfig optimizer = OptimizerConfig.defaults().withLearningRate(LEARNING_RATE)
                 .withSchedule(LearningRateSchedule.Kind.CONSTANT).withTotalSteps(totalSteps);
         LoraConfig lora = LoraConfig.rank(4).withAlpha(4).withOptimizer(optimizer).withSeed(seed);
         return switch (this) {
-            case FROZEN -> null;
+            case FROZEN, WEIGHT_GRADIENTS -> null;
             case FULL -> FullFineTune.attach(unet, NameFilter.all(), optimizer);
             case SARA -> Sara.attach(unet, saraConfig(optimizer, 0, seed));
             case SARA_RANK -> Sara.attach(unet, saraConfig(optimizer, SaraConfig.DEFAULT_RANK_LAMBDA, seed));

@@ -42,7 +42,7 @@ class BenchCommandTest {
         Path config = dir.resolve("unet.json");
         Files.writeString(config, TINY_UNET);
         Path out = dir.resolve("bench");
-        CliRun r = run("--unet-config", config.toString(), "--methods", "frozen,full", "--batch-sizes", "2", "--steps", "2",
+        CliRun r = run("--unet-config", config.toString(), "--methods", "frozen,weight-grads,full", "--batch-sizes", "2", "--steps", "2",
                 "--warmup", "1", "--threads", "1", "--out", out.toString());
         assertThat(r.code()).as(r.err()).isZero();
 
@@ -53,7 +53,7 @@ class BenchCommandTest {
         JsonNode json = new ObjectMapper().readTree(out.resolve("bench.json").toFile());
         assertThat(json.get("parameters").asLong()).isEqualTo(parameters);
         JsonNode results = json.get("results");
-        assertThat(results).hasSize(2);
+        assertThat(results).hasSize(3);
         Map<String, JsonNode> byMethod = new HashMap<>();
         for (JsonNode res : results) {
             assertThat(res.get("error").isNull()).as(res.toString()).isTrue();
@@ -75,13 +75,15 @@ class BenchCommandTest {
         }
         assertThat(byMethod.get("frozen").get("trainable").asLong()).isZero();
         assertThat(byMethod.get("frozen").get("stateBytes").asLong()).isZero();
+        assertThat(byMethod.get("weight-grads").get("trainable").asLong()).isZero(); // gradients only, nothing updated
+        assertThat(byMethod.get("weight-grads").get("stateBytes").asLong()).isZero();
         assertThat(byMethod.get("full").get("trainable").asLong()).isEqualTo(parameters);
         // values, gradients and two moments in float32 at least
         assertThat(byMethod.get("full").get("stateBytes").asLong()).isGreaterThanOrEqualTo(16 * parameters);
 
         // the table: one header, one separator, one row per result; every cell filled and equal to the JSON's figures
         List<String> rows = Files.readAllLines(out.resolve("bench.md")).stream().filter(l -> l.startsWith("| ")).toList();
-        assertThat(rows).hasSize(4);
+        assertThat(rows).hasSize(5);
         List<String> header = cells(rows.get(0));
         assertThat(header).contains("step ×frozen", "step ×full", "above floor MiB", "above floor ×full")
                 .doesNotContain("step ×lora-matched");
@@ -89,7 +91,7 @@ class BenchCommandTest {
         double fullMedian = byMethod.get("full").get("step").get("median").asDouble();
         double frozenPeak = byMethod.get("frozen").get("peakRssMiB").asDouble();
         double fullAbove = byMethod.get("full").get("peakRssMiB").asDouble() - frozenPeak;
-        for (String row : rows.subList(2, 4)) {
+        for (String row : rows.subList(2, 5)) {
             List<String> c = cells(row);
             assertThat(c).hasSameSizeAs(header).allSatisfy(cell -> assertThat(cell).isNotBlank().isNotEqualTo("failed"));
             JsonNode res = byMethod.get(c.get(0));
@@ -106,14 +108,14 @@ class BenchCommandTest {
         assertThat(cells(rows.get(2)).get(header.indexOf("step ×frozen"))).isEqualTo("1.00");
 
         JsonNode comparisons = json.get("comparisons");
-        assertThat(comparisons).hasSize(2);
+        assertThat(comparisons).hasSize(3);
         for (JsonNode c : comparisons) {
             JsonNode res = byMethod.get(c.get("method").asText());
             assertThat(c.get("timeVsFrozen").asDouble()).isEqualTo(res.get("step").get("median").asDouble() / frozenMedian);
             assertThat(c.get("aboveFloorMiB").asDouble()).isEqualTo(res.get("peakRssMiB").asDouble() - frozenPeak);
         }
         assertThat(out.resolve("runs/frozen-b2.log")).exists();
-        assertThat(r.out()).contains("| frozen | 2 |", "| full | 2 |");
+        assertThat(r.out()).contains("| frozen | 2 |", "| weight-grads | 2 |", "| full | 2 |");
     }
 
     @Test

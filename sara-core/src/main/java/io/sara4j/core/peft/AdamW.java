@@ -50,8 +50,13 @@ final class AdamW implements AutoCloseable {
         this.state = stateParent.newSubManager();
     }
 
-    /** Starts tracking {@code parameter} with zero moments. */
+    /**
+     * Starts tracking {@code parameter} (which requires a gradient) with zero moments and a zero
+     * gradient buffer, allocated here with the rest of the training state
+     * ({@link Autograd#allocateGradient}).
+     */
     void register(NDArray parameter) {
+        Autograd.allocateGradient(parameter);
         NDArray m = state.zeros(parameter.getShape(), parameter.getDataType());
         NDArray s = state.zeros(parameter.getShape(), parameter.getDataType());
         NDScope.unregister(m, s);
@@ -63,6 +68,7 @@ final class AdamW implements AutoCloseable {
      * (int64 offsets into {@code old}) so that surviving entries continue their Adam state.
      */
     void carryOver(NDArray old, NDArray fresh, NDArray keep) {
+        Autograd.allocateGradient(fresh);
         Moments before = moments.remove(old);
         NDArray m;
         NDArray s;
@@ -156,11 +162,15 @@ final class AdamW implements AutoCloseable {
         }
     }
 
-    /** Bytes of the two moments of every leaf. */
+    /** Bytes of the two moments and the gradient buffer of every leaf. */
     long stateBytes() {
         long bytes = 0;
-        for (Moments m : moments.values()) {
+        for (Map.Entry<NDArray, Moments> e : moments.entrySet()) {
+            Moments m = e.getValue();
             bytes += SparseAdaptation.bytes(m.first()) + SparseAdaptation.bytes(m.second());
+            if (Autograd.hasGradientBuffer(e.getKey())) {
+                bytes += SparseAdaptation.bytes(e.getKey());
+            }
         }
         return bytes;
     }

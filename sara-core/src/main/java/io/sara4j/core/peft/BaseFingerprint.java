@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sara4j.core.nn.HostArrays;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
@@ -68,14 +69,15 @@ public record BaseFingerprint(Map<String, TensorPrint> tensors) {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JVM lacks SHA-256", e);
         }
-        if (tensor.getDataType() == DataType.FLOAT32 && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
-            digest.update(tensor.toByteBuffer());
-        } else {
-            float[] values = MagnitudeRank.values(tensor);
-            ByteBuffer bytes = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-            bytes.asFloatBuffer().put(values);
-            digest.update(bytes);
-        }
+        HostArrays.readInPlace(tensor, DataType.FLOAT32, bytes -> {
+            if (bytes.order() == ByteOrder.LITTLE_ENDIAN) {
+                digest.update(bytes);
+            } else {
+                ByteBuffer little = ByteBuffer.allocate(bytes.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+                little.asFloatBuffer().put(bytes.asFloatBuffer());
+                digest.update(little);
+            }
+        });
         return HexFormat.of().formatHex(digest.digest());
     }
 

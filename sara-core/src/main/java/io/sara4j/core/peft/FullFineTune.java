@@ -96,11 +96,8 @@ public final class FullFineTune extends AdamWTuner {
     public long stateBytes() {
         requireOpen();
         long bytes = optimizer.stateBytes();
-        for (Map.Entry<String, Parameter> e : params.entrySet()) {
-            bytes += SparseAdaptation.bytes(originals.get(e.getKey()));
-            if (Autograd.hasGradientBuffer(e.getValue().data())) {
-                bytes += SparseAdaptation.bytes(e.getValue().data());
-            }
+        for (NDArray original : originals.values()) {
+            bytes += SparseAdaptation.bytes(original);
         }
         return bytes;
     }

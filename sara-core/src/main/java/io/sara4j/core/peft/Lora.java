@@ -278,12 +278,7 @@ public final class Lora extends AdamWTuner {
         requireOpen();
         long bytes = optimizer.stateBytes();
         for (LoraAdaptation l : adapters) {
-            for (NDArray p : new NDArray[] {l.a, l.b}) {
-                bytes += SparseAdaptation.bytes(p);
-                if (Autograd.hasGradientBuffer(p)) {
-                    bytes += SparseAdaptation.bytes(p);
-                }
-            }
+            bytes += SparseAdaptation.bytes(l.a) + SparseAdaptation.bytes(l.b);
         }
         return bytes;
     }

@@ -2,6 +2,8 @@ package io.sara4j.core.peft;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import io.sara4j.core.nn.HostArrays;
+import java.nio.FloatBuffer;
 import java.util.Collection;
 
 /**
@@ -12,8 +14,8 @@ import java.util.Collection;
  * A first pass counts the upper 15 magnitude bits (32768 bins) to find the bin that holds the k-th
  * smallest value; a second pass counts the lower 16 bits inside that bin. Two streaming passes,
  * O(n) time, a few hundred kilobytes of counters, and an exact answer (a histogram guess over value
- * ranges would not be). Each tensor is read into a {@code float[]}, so one tensor must fit a Java
- * array (2^31 − 1 entries).
+ * ranges would not be). The tensors are read where the engine keeps them
+ * ({@link HostArrays#readInPlace}), not copied to the Java heap.
  */
 final class MagnitudeRank {
     private MagnitudeRank() {}
@@ -33,9 +35,12 @@ final class MagnitudeRank {
         }
         long[] high = new long[1 << 15];
         for (NDArray t : tensors) {
-            for (float v : values(t)) {
-                high[magnitudeBits(v) >>> 16]++;
-            }
+            HostArrays.readInPlace(t, DataType.FLOAT32, bytes -> {
+                FloatBuffer values = bytes.asFloatBuffer();
+                for (int i = 0; i < values.limit(); i++) {
+                    high[magnitudeBits(values.get(i)) >>> 16]++;
+                }
+            });
         }
         int bin = 0;
         long below = 0;
@@ -44,13 +49,17 @@ final class MagnitudeRank {
             bin++;
         }
         long[] low = new long[1 << 16];
+        int highBin = bin;
         for (NDArray t : tensors) {
-            for (float v : values(t)) {
-                int bits = magnitudeBits(v);
-                if (bits >>> 16 == bin) {
-                    low[bits & 0xFFFF]++;
+            HostArrays.readInPlace(t, DataType.FLOAT32, bytes -> {
+                FloatBuffer values = bytes.asFloatBuffer();
+                for (int i = 0; i < values.limit(); i++) {
+                    int bits = magnitudeBits(values.get(i));
+                    if (bits >>> 16 == highBin) {
+                        low[bits & 0xFFFF]++;
+                    }
                 }
-            }
+            });
         }
         int lowBits = 0;
         while (below + low[lowBits] <= k) {
@@ -63,15 +72,5 @@ final class MagnitudeRank {
     /** The bits of |v|: the sign bit cleared, so the int order is the magnitude order. */
     static int magnitudeBits(float v) {
         return Float.floatToRawIntBits(v) & 0x7FFFFFFF;
-    }
-
-    /** The tensor's values as float32 (row-major). */
-    static float[] values(NDArray t) {
-        if (t.getDataType() == DataType.FLOAT32) {
-            return t.toFloatArray();
-        }
-        try (NDArray f = t.toType(DataType.FLOAT32, false)) {
-            return f.toFloatArray();
-        }
     }
 }

@@ -22,7 +22,7 @@ import java.util.Map;
  *
  * <p>It trains the same entries as SaRA with the same optimizer (given the same selection the two
  * follow the same trajectory up to rounding), but holds per tuned tensor a full-size gradient, two
- * full-size moments and a full-size float mask (16 bytes per weight) instead of SaRA's 24 bytes
+ * full-size moments and a full-size float mask (16 bytes per weight) instead of SaRA's 28 bytes
  * per trainable value. No rank penalty, no progressive re-selection. The saved adapter has the
  * SaRA layout (positions M, deltas); the training state holds, like full fine-tuning's, each tuned
  * tensor {@code P} whole with its full-size moments {@code P.exp_avg}, {@code P.exp_avg_sq}.
@@ -109,9 +109,6 @@ public final class MaskedDenseFineTune extends AdamWTuner {
         long bytes = optimizer.stateBytes();
         for (Tensor t : tensors) {
             bytes += SparseAdaptation.bytes(t.mask()) + SparseAdaptation.bytes(t.positions()) + SparseAdaptation.bytes(t.originals());
-            if (Autograd.hasGradientBuffer(t.parameter().data())) {
-                bytes += SparseAdaptation.bytes(t.parameter().data());
-            }
         }
         return bytes;
     }

@@ -104,7 +104,7 @@ public final class NuclearNormPenalty {
             NDArray matrix = sparseMatrix(t);
             try (NewtonSchulz.PolarFactor polar = NewtonSchulz.fastPolar(matrix)) {
                 penalty += lambda * polar.nuclearNorm();
-                NDArray atMask = polar.factor().reshape(-1).get(new NDIndex("{}", SparseAdaptation.int64(t.active())));
+                NDArray atMask = polar.factor().reshape(-1).get(new NDIndex("{}", t.active()));
                 NDArray gradient = gradients.get(t);
                 gradient.addi(atMask.muli(lambda).toType(gradient.getDataType(), false));
             }
@@ -120,7 +120,7 @@ public final class NuclearNormPenalty {
         NDArray v = t.values().stopGradient();
         NDArray entries = target == Target.VALUES ? v : v.sub(t.activeOriginals());
         NDArray flat = v.getManager().zeros(new Shape(t.shape().size()), v.getDataType());
-        flat.set(new NDIndex("{}", SparseAdaptation.int64(t.active())), entries);
+        flat.set(new NDIndex("{}", t.active()), entries);
         return flat.reshape(matrixShape(t.shape()));
     }
 }

@@ -232,7 +232,7 @@ public final class Sara extends AdamWTuner {
         for (SparseAdaptation t : tensors) {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
-                NDArray positions = t.positions().duplicate();
+                NDArray positions = t.compact(t.positions());
                 NDArray delta = t.currentAtPositions().subi(t.originals());
                 NDScope.unregister(positions, delta);
                 positions.attach(out);
@@ -273,7 +273,7 @@ public final class Sara extends AdamWTuner {
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
                     NDArray theirs = SparseAdaptation.int64(e.getValue().positions());
-                    NDArray ours = SparseAdaptation.int64(t.positions());
+                    NDArray ours = t.positions();
                     if (theirs.size() != ours.size() || !theirs.contentEquals(ours)) {
                         throw new IllegalArgumentException(file + ": tensor '" + e.getKey() + "' holds " + theirs.size()
                                 + " positions that differ from this tuner's selection of " + ours.size()
@@ -289,7 +289,7 @@ public final class Sara extends AdamWTuner {
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
                     NDArray flat = t.parameter().data().reshape(-1);
-                    flat.set(new NDIndex("{}", SparseAdaptation.int64(t.positions())), t.originals().add(e.delta()));
+                    flat.set(new NDIndex("{}", t.positions()), t.originals().add(e.delta()));
                     NDArray current = SparseAdaptation.gather(t.parameter().data(), t.active());
                     t.values().stopGradient().set(new NDIndex(":"), current);
                 }
@@ -323,8 +323,8 @@ public final class Sara extends AdamWTuner {
     @Override
     protected void stateTensors(Map<String, NDArray> out) {
         for (SparseAdaptation t : tensors) {
-            out.put(t.name() + STATE_PREFIX + ".idx", t.positions());
-            out.put(t.name() + STATE_PREFIX + ".active", t.active());
+            out.put(t.name() + STATE_PREFIX + ".idx", t.compact(t.positions()));
+            out.put(t.name() + STATE_PREFIX + ".active", t.compact(t.active()));
             out.put(t.name() + STATE_PREFIX + ".value", t.currentAtPositions());
         }
     }
@@ -339,7 +339,7 @@ public final class Sara extends AdamWTuner {
             in.require(key + ".idx", m, SafetensorsDType.I32, SafetensorsDType.I64);
             in.require(key + ".value", m, SafetensorsDType.F32);
             in.requireVector(key + ".active", SafetensorsDType.I32, SafetensorsDType.I64);
-            long[] ours = SparseAdaptation.int64(t.positions()).toLongArray();
+            long[] ours = t.positions().toLongArray();
             if (!Arrays.equals(in.loadPositions(key + ".idx", state), ours)) {
                 throw new IllegalArgumentException(in.path() + ": tensor '" + key + ".idx' holds positions that differ from "
                         + "this tuner's selection of " + ours.length + " entries of '" + t.name() + "'");
@@ -355,7 +355,7 @@ public final class Sara extends AdamWTuner {
                 try (NDScope scope = new NDScope()) {
                     scope.suppressNotUsedWarning();
                     NDArray flat = t.parameter().data().stopGradient().reshape(-1);
-                    flat.set(new NDIndex("{}", SparseAdaptation.int64(t.positions())), in.load(key + ".value", state, DataType.FLOAT32));
+                    flat.set(new NDIndex("{}", t.positions()), in.load(key + ".value", state, DataType.FLOAT32));
                 }
                 optimizer.unregister(t.values());
                 optimizer.register(t.activate(keepOffsets));

@@ -2,6 +2,7 @@ package io.sara4j.core.peft;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -26,6 +27,16 @@ public sealed interface SelectionRule {
 
     /** The rule's parameters for the adapter's config record, in a fixed order. */
     Map<String, Object> describe();
+
+    /** The tensor's values as a float32 Java array (row-major). */
+    private static float[] floats(NDArray t) {
+        if (t.getDataType() == DataType.FLOAT32) {
+            return t.toFloatArray();
+        }
+        try (NDArray f = t.toType(DataType.FLOAT32, false)) {
+            return f.toFloatArray();
+        }
+    }
 
     /** An insertion-ordered map from alternating keys and values (files must not depend on hash order). */
     private static Map<String, Object> ordered(Object... keysAndValues) {
@@ -176,7 +187,7 @@ public sealed interface SelectionRule {
             int cut = MagnitudeRank.magnitudeBits(MagnitudeRank.kthSmallestAbs(targets.values(), n - count));
             long above = 0;
             for (NDArray t : targets.values()) {
-                for (float v : MagnitudeRank.values(t)) {
+                for (float v : floats(t)) {
                     if (MagnitudeRank.magnitudeBits(v) > cut) {
                         above++;
                     }
@@ -185,7 +196,7 @@ public sealed interface SelectionRule {
             long tiesWanted = count - above;
             Map<String, NDArray> out = new LinkedHashMap<>();
             for (Map.Entry<String, NDArray> e : targets.entrySet()) {
-                float[] values = MagnitudeRank.values(e.getValue());
+                float[] values = floats(e.getValue());
                 long[] picked = new long[values.length];
                 int k = 0;
                 for (int i = 0; i < values.length; i++) {

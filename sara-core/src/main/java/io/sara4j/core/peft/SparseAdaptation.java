@@ -14,10 +14,10 @@ import io.sara4j.core.nn.Parameter;
  * trainable vector v, written into the frozen weight at their positions during the forward pass.
  *
  * <p><b>No second full-size copy.</b> In a recorded forward pass {@link #apply} writes v into a
- * detached alias of the stored tensor's own storage (an indexed put of v into
- * {@code base.stopGradient().reshape(-1)}) and returns that alias. Only v requires a gradient; backward of the
- * indexed put hands v exactly the dense gradient gathered at the positions, and the stored tensor,
- * which is no leaf, never receives a gradient buffer.
+ * detached flat alias of the stored tensor's own storage (an indexed put of v into
+ * {@code base.reshape(-1).stopGradient()}) and returns a reshape of that alias. Only v requires a
+ * gradient; backward of the indexed put hands v exactly the dense gradient gathered at the
+ * positions, and the stored tensor, which is no leaf, never receives a gradient buffer.
  *
  * <p><b>Invariant: the stored tensor always holds the current values.</b> The forward pass writes v
  * into the storage, and after every optimizer update {@link #writeValuesToStorage()} writes the new
@@ -28,8 +28,10 @@ import io.sara4j.core.nn.Parameter;
  * <p>The adapted weight of a recorded pass is built once and reused until the next optimizer step:
  * a second indexed put into the same storage would invalidate the first use's saved tensors.
  *
- * <p>Held per selected entry: position (int32), original value P0[M], v, its gradient; the two
- * Adam moments live in {@link AdamW}. After progressive re-selection (§3.3) the trained set
+ * <p>Held per selected entry: position (int64, the index type of the engine's indexed put and
+ * gather, so that no step converts them), original value P0[M], v, its gradient; the two Adam
+ * moments live in {@link AdamW}. Files store the positions as int32 where they fit
+ * ({@link #compact}). After progressive re-selection (§3.3) the trained set
  * shrinks to the active positions, while {@link #positions()} and {@link #originals()} keep covering
  * every position that was ever trained, so the saved adapter holds every change.
  */
@@ -37,7 +39,7 @@ final class SparseAdaptation implements Adaptation, AutoCloseable {
     private final String name;
     private final Parameter parameter;
     private final NDManager state;
-    private final NDArray positions;   // M, sorted flat positions (int32 or int64), never changes
+    private final NDArray positions;   // M, sorted flat positions (int64), never changes
     private final NDArray originals;   // P0[M]
     private NDArray active;            // the positions trained now: M, or M2 ⊆ M after re-selection
     private NDArray activeOriginals;   // P0 at the active positions
@@ -46,26 +48,30 @@ final class SparseAdaptation implements Adaptation, AutoCloseable {
     private NDArray cachedWeight;
 
     /**
-     * Takes ownership of {@code positions} and builds v = P0[M] (the real, signed values) and its
-     * saved copy; everything is owned by a sub-manager of {@code stateParent}.
+     * Takes ownership of {@code positions} (int32 or int64; kept as int64) and builds v = P0[M] (the
+     * real, signed values) and its saved copy; everything is owned by a sub-manager of
+     * {@code stateParent}.
      */
     SparseAdaptation(String name, Parameter parameter, NDArray positions, NDManager stateParent) {
         this.name = name;
         this.parameter = parameter;
         this.state = stateParent.newSubManager();
-        positions.attach(state);
-        this.positions = positions;
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            NDArray gathered = gather(parameter.data(), positions);
+            this.positions = int64(positions);
+            NDArray gathered = gather(parameter.data(), this.positions);
             this.originals = gathered.duplicate();
             this.values = gathered;
-            NDScope.unregister(originals, values);
+            NDScope.unregister(this.positions, originals, values);
         }
+        if (this.positions != positions) {
+            positions.close();
+        }
+        this.positions.attach(state);
         originals.attach(state);
         values.attach(state);
         values.setRequiresGradient(true);
-        this.active = positions;
+        this.active = this.positions;
         this.activeOriginals = originals;
         this.forward = state.newSubManager();
     }
@@ -80,7 +86,7 @@ final class SparseAdaptation implements Adaptation, AutoCloseable {
         return parameter;
     }
 
-    /** Every position ever trained (M), sorted. */
+    /** Every position ever trained (M), sorted, int64. */
     NDArray positions() {
         return positions;
     }
@@ -90,7 +96,7 @@ final class SparseAdaptation implements Adaptation, AutoCloseable {
         return originals;
     }
 
-    /** The positions trained now, sorted. */
+    /** The positions trained now, sorted, int64. */
     NDArray active() {
         return active;
     }
@@ -115,20 +121,18 @@ final class SparseAdaptation implements Adaptation, AutoCloseable {
         }
         // Results of ops on the stored tensor would belong to the model's manager; they are moved to
         // this step's manager so that nothing accumulates there.
-        NDArray detached = base.stopGradient();         // shares the stored tensor's storage
-        NDArray flat = detached.reshape(-1);            // a view, no copy
-        NDArray index = int64(active);
-        flat.set(new NDIndex("{}", index), values);     // writes v in place and records the link to v
-        // The put gave `detached` itself the link to v (autograd's CopySlices), so it is the weight.
-        // A reshape of `flat` would work too, but its backward would first rebuild the modified view
-        // through as_strided, allocating and filling a zero tensor of the weight's size per tensor.
-        for (NDArray a : new NDArray[] {detached, flat, index}) {
-            if (a != active) {
-                a.attach(forward);
-            }
-        }
-        cachedWeight = detached;
-        return detached;
+        NDArray view = base.reshape(-1);                // the stored tensor needs no gradient: a plain view
+        NDArray flat = view.stopGradient();             // an alias autograd treats as a tensor of its own
+        flat.set(new NDIndex("{}", active), values);    // writes v in place and records the link to v on flat
+        NDArray weight = flat.reshape(base.getShape()); // a view of flat: its backward only reshapes the gradient
+        // The order matters. Detaching first and reshaping after would make flat a view autograd
+        // tracks, and an in-place write into such a view is recorded on its base (CopySlices), whose
+        // backward copies the weight-sized gradient twice per tensor before it gathers v's part.
+        view.attach(forward);
+        flat.attach(forward);
+        weight.attach(forward);
+        cachedWeight = weight;
+        return weight;
     }
 
     /** Forgets the adapted weight of the last recorded pass (after an update its graph is spent). */
@@ -153,7 +157,7 @@ final class SparseAdaptation implements Adaptation, AutoCloseable {
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             NDArray flat = parameter.data().stopGradient().reshape(-1);
-            flat.set(new NDIndex("{}", int64(active)), values.stopGradient());
+            flat.set(new NDIndex("{}", active), values.stopGradient());
         }
     }
 
@@ -207,19 +211,24 @@ final class SparseAdaptation implements Adaptation, AutoCloseable {
         return values;
     }
 
+    /**
+     * {@code positions} (of this tensor) in the type files store them in: int32 unless the tensor has
+     * more than 2^31 entries. Always a new array, in the caller's scope.
+     */
+    NDArray compact(NDArray positions) {
+        return positions.toType(SparseSelection.indexType(parameter.data().size()), true);
+    }
+
     /** The current stored values at every position ever trained (a new array in the caller's scope). */
     NDArray currentAtPositions() {
         return gather(parameter.data(), positions);
     }
 
-    /** Bytes held for training: positions, originals, active subset, v and its gradient buffer. */
+    /** Bytes held for training: positions, originals, active subset and v (its gradient is the optimizer's). */
     long stateBytes() {
         long bytes = bytes(positions) + bytes(originals) + bytes(values);
         if (active != positions) {
             bytes += bytes(active) + bytes(activeOriginals);
-        }
-        if (Autograd.hasGradientBuffer(values)) {
-            bytes += bytes(values);
         }
         return bytes;
     }

@@ -59,11 +59,13 @@ class SaraTest {
         for (int i = 0; i < 3; i++) {
             TinyModels.Mlp net = TinyModels.mlp(manager, 8, 16, 8, 0.1, 3);
             try (Sara sara = Sara.attach(net, SaraConfig.builder().setThreshold(thetas[i]).optRankLambda(0).build())) {
+                // the gradient buffers are allocated with the rest of the state, before any step
+                assertThat(sara.stateBytes()).isEqualTo(28 * sara.trainableCount());
                 steps(sara, net, x, 1);
                 counts[i] = sara.trainableCount();
                 bytes[i] = sara.stateBytes();
-                // int32 position + original + v + gradient + two moments, 4 bytes each
-                assertThat(bytes[i]).isEqualTo(24 * counts[i]);
+                // int64 position + original + v + gradient + two moments, 4 bytes each
+                assertThat(bytes[i]).isEqualTo(28 * counts[i]);
                 assertThat(bytes[i]).isEqualTo(heldBytes(sara) + 4 * counts[i]); // + the engine-side gradients
             }
         }
