@@ -63,6 +63,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for bench.md, bench.json and runs/.")
     Path out;
 
+    @Option(names = "--gradient-checkpointing", description = "Recompute each UNet resnet's and transformer's activations"
+            + " in backward instead of keeping them (same gradients, less memory, one more forward of each block).")
+    boolean gradientCheckpointing;
+
     @Option(names = "--profile", description = "Also record the last measured step of each configuration with libtorch's"
             + " profiler into runs/<method>-b<batch>.trace.json (Chrome trace format; its own time is not measured).")
     boolean profile;
@@ -101,7 +105,7 @@ public final class BenchCommand implements Callable<Integer> {
         long parameters = results.stream().filter(BenchResult::ok).mapToLong(BenchResult::parameters).findFirst().orElse(0);
         BenchReport report = new BenchReport("sara " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                 date, MachineInfo.current(), loadBefore, MachineInfo.loadAverage(), bench.source(), parameters,
-                bench.latentSize(), steps, warmup, threads, seed, results, BenchComparison.of(results));
+                bench.latentSize(), gradientCheckpointing, steps, warmup, threads, seed, results, BenchComparison.of(results));
         String markdown = BenchTable.markdown(report);
         AtomicFiles.writeString(out.resolve("bench.json"), report.toJson());
         AtomicFiles.writeString(out.resolve("bench.md"), markdown);
@@ -138,6 +142,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (latentSize != null) {
             args.addAll(List.of("--latent-size", latentSize.toString()));
+        }
+        if (gradientCheckpointing) {
+            args.add("--gradient-checkpointing");
         }
         if (profile) {
             args.addAll(List.of("--profile", runs.resolve(name + ".trace.json").toAbsolutePath().toString()));

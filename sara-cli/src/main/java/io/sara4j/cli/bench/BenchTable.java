@@ -21,8 +21,9 @@ public final class BenchTable {
         md.append("- command: `").append(report.command()).append("`\n");
         md.append("- date: ").append(report.date()).append('\n');
         md.append("- model: ").append(report.model()).append(String.format(Locale.ROOT, ", %,d parameters", report.parameters()))
-                .append(String.format(Locale.ROOT, "; latents %dx%d, text states %d tokens%n", report.latentSize(),
-                        report.latentSize(), BenchModel.TEXT_LENGTH));
+                .append(String.format(Locale.ROOT, "; latents %dx%d, text states %d tokens%s%n", report.latentSize(),
+                        report.latentSize(), BenchModel.TEXT_LENGTH,
+                        report.gradientCheckpointing() ? "; gradient checkpointing on (every resnet and transformer)" : ""));
         md.append(String.format(Locale.ROOT, "- steps: %d measured after %d warm-up, one JVM per row; threads: %s; seed %d%n",
                 report.steps(), report.warmup(), report.threads() == 0 ? "libtorch default" : report.threads(), report.seed()));
         MachineInfo m = report.machine();

@@ -9,6 +9,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.core.io.AtomicFiles;
+import io.sara4j.core.nn.Autograd;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.nn.HostArrays;
 import io.sara4j.core.nn.NativeAllocator;
@@ -61,6 +62,9 @@ public final class BenchWorker implements Callable<Integer> {
     @Option(names = "--result", required = true)
     Path result;
 
+    @Option(names = "--gradient-checkpointing")
+    boolean gradientCheckpointing;
+
     @Option(names = "--profile")
     Path profile;
 
@@ -101,6 +105,7 @@ public final class BenchWorker implements Callable<Integer> {
         try (NDManager root = engine.newBaseManager()) {
             UNet2DConditionModel unet = bench.build(root);
             unet.setTraining(true);
+            unet.setGradientCheckpointing(gradientCheckpointing);
             try (FineTuner tuner = m.attach(unet, total, seed)) {
                 for (int s = 0; s < total; s++) {
                     StepTiming timing = step(engine, root, unet, bench, tuner, timesteps);
@@ -169,7 +174,7 @@ public final class BenchWorker implements Callable<Integer> {
                 t1 = System.nanoTime();
                 if (tuner == null) {
                     loss = lossArray.getFloat();
-                    gc.backward(lossArray);
+                    Autograd.backward(lossArray); // through checkpointed blocks too, unlike gc.backward
                 } else {
                     loss = tuner.step(lossArray).loss();
                 }

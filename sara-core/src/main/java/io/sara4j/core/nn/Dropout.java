@@ -23,6 +23,7 @@ public final class Dropout extends Module {
         if (!isTraining() || probability == 0f) {
             return x;
         }
+        GradientCheckpointing.requireDeterministic("dropout (p = " + probability + ")");
         return ai.djl.nn.norm.Dropout.dropout(x, probability, true).singletonOrThrow();
     }
 

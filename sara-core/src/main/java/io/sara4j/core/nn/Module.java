@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /**
  * A building block of a model, in the manner of {@code torch.nn.Module}: named parameters and
@@ -25,6 +26,7 @@ public abstract class Module {
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final Map<String, Module> children = new LinkedHashMap<>();
     private boolean training = false;
+    private boolean gradientCheckpointing = false;
 
     /**
      * Registers a parameter under {@code name} (a single key segment such as {@code weight}).
@@ -181,6 +183,32 @@ public abstract class Module {
     /** Whether training behaviour (dropout) is on. */
     public final boolean isTraining() {
         return training;
+    }
+
+    /**
+     * Switches gradient checkpointing on or off for the whole tree: modules that support it
+     * recompute their blocks' activations in backward instead of keeping them
+     * ({@link GradientCheckpointing}). Same gradients, less memory, one more forward pass of each
+     * block per step.
+     */
+    public final void setGradientCheckpointing(boolean on) {
+        this.gradientCheckpointing = on;
+        for (Module child : children.values()) {
+            child.setGradientCheckpointing(on);
+        }
+    }
+
+    /** Whether gradient checkpointing is on. */
+    public final boolean isGradientCheckpointing() {
+        return gradientCheckpointing;
+    }
+
+    /**
+     * {@code block.apply(inputs)}, checkpointed when gradient checkpointing is on
+     * ({@link GradientCheckpointing#run}).
+     */
+    protected final NDArray checkpointed(Function<NDArray[], NDArray> block, NDArray... inputs) {
+        return gradientCheckpointing ? GradientCheckpointing.run(block, inputs) : block.apply(inputs);
     }
 
     @Override

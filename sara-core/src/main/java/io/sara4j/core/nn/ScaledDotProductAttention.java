@@ -33,9 +33,14 @@ public final class ScaledDotProductAttention {
         NDArray ks = widen ? k.toType(DataType.FLOAT32, false) : k;
         NDArray scores = Scalars.mul(qs, scale).matMul(ks.transpose(0, 1, 3, 2)); // (B, H, Lq, Lk)
         if (mask != null) {
+            NDArray unmasked = scores;
             scores = scores.add(mask);
+            unmasked.close();
         }
         NDArray probs = scores.softmax(-1);
+        // The scores are the largest array of the layer (Lq·Lk per head) and backward does not need
+        // them (softmax keeps its output): freed now, not with the step.
+        scores.close();
         if (widen) {
             probs = probs.toType(type, false);
         }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
+import io.sara4j.core.nn.Autograd;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.io.SafetensorsDType;
+import io.sara4j.core.nn.Autograd;
 import io.sara4j.core.nn.Engines;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.core.io.SafetensorsDType;
+import io.sara4j.core.nn.Autograd;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.Parameter;
 import java.nio.file.Path;

@@ -11,8 +11,10 @@ import io.sara4j.core.io.SafetensorsDType;
 import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.io.TensorInfo;
+import io.sara4j.core.nn.Autograd;
 import io.sara4j.core.nn.Conv2d;
 import io.sara4j.core.nn.Conv2dAdaptation;
+import io.sara4j.core.nn.GradientCheckpointing;
 import io.sara4j.core.nn.HostArrays;
 import io.sara4j.core.nn.Linear;
 import io.sara4j.core.nn.LinearAdaptation;
@@ -128,6 +130,7 @@ public final class Lora extends AdamWTuner {
             if (!training || p == 0) {
                 return x;
             }
+            GradientCheckpointing.requireDeterministic("LoRA dropout on '" + module + "' (p = " + p + ")");
             if (x.size() > Integer.MAX_VALUE) {
                 throw new IllegalArgumentException("LoRA dropout on '" + module + "': input of " + x.size()
                         + " elements exceeds the 2^31 a mask can hold; split the batch");

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import io.sara4j.core.io.SafetensorsDType;
+import io.sara4j.core.nn.Autograd;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.Parameter;
 import java.nio.file.Path;

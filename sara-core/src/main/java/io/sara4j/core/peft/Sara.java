@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.io.SafetensorsDType;
+import io.sara4j.core.nn.Autograd;
 import io.sara4j.core.nn.HostArrays;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.Parameter;

@@ -1,11 +1,10 @@
 package io.sara4j.core.peft;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
+import io.sara4j.core.nn.Autograd;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.testing.Tensors;
@@ -13,6 +12,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 class SparseAdaptationTest {
     private static final double THETA = 0.05;

@@ -50,8 +50,15 @@ public final class ResnetBlock2D extends Module {
         this.outputScaleFactor = outputScaleFactor;
     }
 
-    /** Applies the block to {@code inputTensor} (B, in, H, W) conditioned on {@code temb} (B, tembChannels). */
+    /**
+     * Applies the block to {@code inputTensor} (B, in, H, W) conditioned on {@code temb} (B, tembChannels);
+     * with gradient checkpointing on, its activations are recomputed in backward.
+     */
     public NDArray forward(NDArray inputTensor, NDArray temb) {
+        return checkpointed(in -> compute(in[0], in[1]), inputTensor, temb);
+    }
+
+    private NDArray compute(NDArray inputTensor, NDArray temb) {
         NDArray hidden = norm1.forward(inputTensor);
         hidden = nonlinearity.apply(hidden);
         hidden = conv1.forward(hidden);                        // (B, out, H, W)

@@ -69,8 +69,15 @@ public final class Transformer2DModel extends Module {
         }
     }
 
-    /** Applies the transformer to {@code hiddenStates} (B, C, H, W) attending to {@code encoderHiddenStates} (B, Lc, crossDim). */
+    /**
+     * Applies the transformer to {@code hiddenStates} (B, C, H, W) attending to {@code encoderHiddenStates}
+     * (B, Lc, crossDim); with gradient checkpointing on, its activations are recomputed in backward.
+     */
     public NDArray forward(NDArray hiddenStates, NDArray encoderHiddenStates) {
+        return checkpointed(in -> compute(in[0], in[1]), hiddenStates, encoderHiddenStates);
+    }
+
+    private NDArray compute(NDArray hiddenStates, NDArray encoderHiddenStates) {
         Shape shape = hiddenStates.getShape();
         long batch = shape.get(0);
         long height = shape.get(2);

@@ -1,4 +1,4 @@
-package io.sara4j.core.peft;
+package io.sara4j.core.nn;
 
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
@@ -15,28 +15,51 @@ import ai.djl.pytorch.jni.JniUtils;
  * works with or without an open collector. Whether the engine is recording (grad mode on) tells the
  * sparse adaptation whether it must build the autograd link or can hand out the stored tensor.
  */
-final class Autograd {
+public final class Autograd {
     private Autograd() {}
 
     /** Whether operations are being recorded for backward (inside a {@code GradientCollector}). */
-    static boolean isRecording() {
+    public static boolean isRecording() {
         return JniUtils.isGradMode();
     }
 
+    /** Turns recording (grad mode) on or off for this thread. */
+    public static void setRecording(boolean recording) {
+        JniUtils.setGradMode(recording);
+    }
+
     /**
-     * Back-propagates the scalar {@code loss} into every leaf that requires a gradient; the graph is
-     * freed afterwards.
+     * Back-propagates the scalar {@code loss} into every leaf that requires a gradient, including
+     * through the blocks of a {@link GradientCheckpointing checkpointed} forward pass; the graph is
+     * freed with the step's arrays.
      *
      * @throws IllegalStateException if {@code loss} has no autograd history
      */
-    static void backward(NDArray loss) {
+    public static void backward(NDArray loss) {
         if (!loss.getShape().isScalar() && loss.size() != 1) {
             throw new IllegalArgumentException("the loss must be a scalar, got shape " + loss.getShape());
         }
-        // DJL's hasGradient() is false for every non-leaf array, and asking a tensor without history
-        // for its grad_fn crashes the JVM, so a loss without history shows up as the engine's error.
+        boolean checkpointed = GradientCheckpointing.hasPending();
         try (NDArray seed = loss.onesLike()) {
-            JniUtils.backward((PtNDArray) loss, (PtNDArray) seed, false, false);
+            // The checkpointed blocks still need whatever history the loss shares with their inputs.
+            backward(loss, seed, checkpointed);
+        }
+        if (checkpointed) {
+            GradientCheckpointing.backwardPending();
+        }
+    }
+
+    /**
+     * Back-propagates {@code seed}, the gradient of some scalar with respect to {@code output}, into
+     * every leaf that requires a gradient.
+     *
+     * @param keepGraph keep the graph's saved tensors for another backward through part of it
+     */
+    static void backward(NDArray output, NDArray seed, boolean keepGraph) {
+        // DJL's hasGradient() is false for every non-leaf array, and asking a tensor without history
+        // for its grad_fn crashes the JVM, so an output without history shows up as the engine's error.
+        try {
+            JniUtils.backward((PtNDArray) output, (PtNDArray) seed, keepGraph, false);
         } catch (EngineException e) {
             if (String.valueOf(e.getMessage()).contains("does not require grad")) {
                 throw new IllegalStateException("the loss carries no autograd history: run the forward pass inside a "
@@ -47,10 +70,27 @@ final class Autograd {
     }
 
     /**
+     * As {@link #backward(NDArray, NDArray, boolean)} keeping the graph, but does nothing when
+     * {@code output} has no autograd history (no trainable tensor and no input with a gradient
+     * contributed to it).
+     */
+    static void backwardIfRecorded(NDArray output, NDArray seed) {
+        // The engine is the only one that knows: DJL reports requires_grad as false for every
+        // non-leaf array, and asking a tensor without history for its grad_fn crashes the JVM.
+        try {
+            JniUtils.backward((PtNDArray) output, (PtNDArray) seed, true, false);
+        } catch (EngineException e) {
+            if (!String.valueOf(e.getMessage()).contains("does not require grad")) {
+                throw e;
+            }
+        }
+    }
+
+    /**
      * The gradient accumulated in {@code leaf}, or {@code null} if backward never reached it. The
      * returned array is a new handle on the gradient buffer; the caller closes it.
      */
-    static NDArray gradient(NDArray leaf) {
+    public static NDArray gradient(NDArray leaf) {
         return JniUtils.getGradient((PtNDArray) leaf);
     }
 
@@ -64,7 +104,7 @@ final class Autograd {
      * SaRA on the benchmark UNet that cost about 45 MB more resident memory than the gradients
      * themselves take.
      */
-    static void allocateGradient(NDArray leaf) {
+    public static void allocateGradient(NDArray leaf) {
         if (hasGradientBuffer(leaf)) {
             return;
         }
@@ -81,7 +121,7 @@ final class Autograd {
     }
 
     /** Whether {@code array} holds a gradient buffer (frozen weights never should). */
-    static boolean hasGradientBuffer(NDArray array) {
+    public static boolean hasGradientBuffer(NDArray array) {
         NDArray g = JniUtils.getGradient((PtNDArray) array);
         if (g == null) {
             return false;
