@@ -36,7 +36,7 @@ import java.util.function.Function;
  */
 public final class GradientCheckpointing {
     private static final ThreadLocal<Deque<Segment>> TAPE = ThreadLocal.withInitial(ArrayDeque::new);
-    private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
+    private static final ThreadLocal<Integer> DEPTH = ThreadLocal.withInitial(() -> 0); // blocks being evaluated
 
     private GradientCheckpointing() {}
 
@@ -53,20 +53,20 @@ public final class GradientCheckpointing {
      * @return the block's output; in a recorded pass a leaf that requires a gradient
      */
     public static NDArray run(Function<NDArray[], NDArray> block, NDArray... inputs) {
-        if (!Autograd.isRecording() || INSIDE.get()) {
-            return block.apply(inputs);
+        if (!Autograd.isRecording()) {
+            return block.apply(inputs); // inference, or the unrecorded forward of an enclosing block
         }
         Deque<Segment> tape = TAPE.get();
         tape.removeIf(s -> s.output.isReleased()); // left by a recorded pass whose backward never ran
         NDArray output;
         Autograd.setRecording(false);
-        INSIDE.set(true);
+        DEPTH.set(DEPTH.get() + 1);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             output = block.apply(inputs);
             NDScope.unregister(output); // everything else the block created is freed here
         } finally {
-            INSIDE.set(false);
+            DEPTH.set(DEPTH.get() - 1);
             Autograd.setRecording(true);
         }
         output.setRequiresGradient(true);
@@ -89,29 +89,56 @@ public final class GradientCheckpointing {
         Deque<Segment> tape = TAPE.get();
         boolean recording = Autograd.isRecording();
         Autograd.setRecording(true);
-        INSIDE.set(true); // blocks nested in a recomputed block run plainly
         try {
-            while (!tape.isEmpty()) {
-                Segment s = tape.pop();
-                if (s.output.isReleased()) {
-                    continue;
-                }
-                try (NDArray seed = Autograd.gradient(s.output)) {
-                    if (seed == null) {
-                        continue;
-                    }
-                    try (NDScope scope = new NDScope()) {
-                        scope.suppressNotUsedWarning();
-                        NDArray recomputed = s.block.apply(s.inputs);
-                        Autograd.backwardIfRecorded(recomputed, seed); // not when nothing before it is trained
-                    } // the recomputed activations go here, block by block
-                }
-            }
+            drain(tape);
         } finally {
             tape.clear();
-            INSIDE.set(false);
             Autograd.setRecording(recording);
         }
+    }
+
+    /**
+     * Backward of the blocks on {@code tape}, newest first. A block recomputed here may itself
+     * checkpoint parts of it ({@link #runNested}): those go onto a tape of their own, drained right
+     * after the block's backward has given their outputs a gradient, so that only one part's
+     * activations exist at a time.
+     */
+    private static void drain(Deque<Segment> tape) {
+        while (!tape.isEmpty()) {
+            Segment s = tape.pop();
+            if (s.output.isReleased()) {
+                continue;
+            }
+            try (NDArray seed = Autograd.gradient(s.output)) {
+                if (seed == null) {
+                    continue;
+                }
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    Deque<Segment> inner = new ArrayDeque<>();
+                    NDArray recomputed;
+                    TAPE.set(inner);
+                    DEPTH.set(DEPTH.get() + 1);
+                    try {
+                        recomputed = s.block.apply(s.inputs);
+                    } finally {
+                        DEPTH.set(DEPTH.get() - 1);
+                        TAPE.set(tape);
+                    }
+                    Autograd.backwardIfRecorded(recomputed, seed); // not when nothing before it is trained
+                    drain(inner);
+                } // the recomputed activations go here, block by block
+            }
+        }
+    }
+
+    /**
+     * {@code block.apply(inputs)}, checkpointed when it runs inside a checkpointed block (which
+     * then recomputes it part by part), else simply evaluated. For parts whose activations are
+     * large only within a block, such as attention's score matrix.
+     */
+    public static NDArray runNested(Function<NDArray[], NDArray> block, NDArray... inputs) {
+        return DEPTH.get() > 0 ? run(block, inputs) : block.apply(inputs);
     }
 
     /**
@@ -123,7 +150,7 @@ public final class GradientCheckpointing {
      * @throws IllegalStateException inside a checkpointed block
      */
     public static void requireDeterministic(String layer) {
-        if (INSIDE.get()) {
+        if (DEPTH.get() > 0) {
             throw new IllegalStateException(layer + " draws random numbers, which gradient checkpointing cannot "
                     + "replay; set its probability to 0 or turn gradient checkpointing off");
         }

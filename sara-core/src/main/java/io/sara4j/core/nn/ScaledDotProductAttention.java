@@ -1,6 +1,9 @@
 package io.sara4j.core.nn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -11,6 +14,12 @@ import ai.djl.ndarray.types.Shape;
  * product; all three are differentiable.
  */
 public final class ScaledDotProductAttention {
+    /**
+     * Largest score matrix computed in one piece (128 MiB of float32); larger ones are split by
+     * query rows. The models' own sizes stay whole (the benchmark UNet's largest is 32 MiB).
+     */
+    static final long CHUNK_SCORE_BYTES = 128L << 20;
+
     private ScaledDotProductAttention() {}
 
     /**
@@ -27,6 +36,38 @@ public final class ScaledDotProductAttention {
      * @return (B, H, Lq, Dv)
      */
     public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, float scale, boolean upcast) {
+        return attention(q, k, v, mask, scale, upcast, CHUNK_SCORE_BYTES);
+    }
+
+    /** {@link #attention} with score matrices of at most {@code chunkScoreBytes} each. */
+    static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, float scale, boolean upcast,
+            long chunkScoreBytes) {
+        Shape qs = q.getShape();
+        long lq = qs.get(2);
+        long scoreBytes = qs.get(0) * qs.get(1) * lq * k.getShape().get(2) * Float.BYTES;
+        long chunks = Math.min(lq, (scoreBytes + chunkScoreBytes - 1) / chunkScoreBytes);
+        if (chunks <= 1) {
+            return whole(q, k, v, mask, scale, upcast);
+        }
+        // Softmax runs over the keys of each query on its own, so query chunks are exact. Inside a
+        // checkpointed block each chunk is checkpointed too: backward then holds one chunk's
+        // probabilities and their gradients at a time instead of all of them (1.5 GiB per SD1.5
+        // self-attention at 64×64 latents).
+        long rows = (lq + chunks - 1) / chunks;
+        boolean maskPerQuery = mask != null && mask.getShape().dimension() >= 2
+                && mask.getShape().get(mask.getShape().dimension() - 2) == lq;
+        NDList parts = new NDList();
+        for (long start = 0; start < lq; start += rows) {
+            NDIndex range = new NDIndex(":, :, {}:{}", start, Math.min(lq, start + rows));
+            NDArray qChunk = q.get(range);
+            NDArray maskChunk = maskPerQuery ? mask.get(new NDIndex("..., {}:{}, :", start, Math.min(lq, start + rows))) : mask;
+            parts.add(GradientCheckpointing.runNested(in -> whole(in[0], in[1], in[2], maskChunk, scale, upcast),
+                    qChunk, k, v));
+        }
+        return NDArrays.concat(parts, 2);
+    }
+
+    private static NDArray whole(NDArray q, NDArray k, NDArray v, NDArray mask, float scale, boolean upcast) {
         DataType type = q.getDataType();
         boolean widen = upcast && type != DataType.FLOAT32 && type != DataType.FLOAT64;
         NDArray qs = widen ? q.toType(DataType.FLOAT32, false) : q;

@@ -88,6 +88,50 @@ class AttentionTest {
         assertThat(Tensors.maxRelativeError(ref.out(), unmasked)).as("the mask changes the result").isGreaterThan(1e-2);
     }
 
+    /**
+     * Score matrices above the chunk size are computed in query chunks (here 3 uneven ones), plainly
+     * and, inside a checkpointed block, each checkpointed on its own: both give the float64
+     * reference's output and gradients, with a mask that differs per query.
+     */
+    @Test
+    void queryChunksMatchFloat64LoopsPlainAndCheckpointed() {
+        int b = 2, h = 3, lq = 7, lk = 5, d = 4, dv = 3;
+        Random r = new Random(4);
+        double[] q = Tensors.normal(r, b * h * lq * d);
+        double[] k = Tensors.normal(r, b * h * lk * d);
+        double[] v = Tensors.normal(r, b * h * lk * dv);
+        double[] c = Tensors.normal(r, b * h * lq * dv);
+        double[] mask = blockingMask(b, lq, lk, Double.NEGATIVE_INFINITY);
+        float scale = (float) (1 / Math.sqrt(d));
+        long chunkBytes = (long) b * h * 3 * lk * Float.BYTES; // three query rows per chunk: 3 + 3 + 1
+        Core ref = AttentionReference.attention(b, h, lq, lk, d, dv, q, k, v,
+                expandMask(mask, b, 1, lq, h, lq, lk), scale, c);
+        for (boolean checkpointed : new boolean[] {false, true}) {
+            try (NDManager step = manager.newSubManager()) {
+                NDArray qs = Tensors.float32(step, q, new Shape(b, h, lq, d));
+                NDArray ks = Tensors.float32(step, k, new Shape(b, h, lk, d));
+                NDArray vs = Tensors.float32(step, v, new Shape(b, h, lk, dv));
+                NDArray ms = Tensors.float32(step, mask, new Shape(b, 1, lq, lk));
+                NDArray weights = Tensors.float32(step, c, new Shape(b, h, lq, dv));
+                for (NDArray x : new NDArray[] {qs, ks, vs}) {
+                    x.setRequiresGradient(true);
+                }
+                NDArray y;
+                try (ai.djl.training.GradientCollector collector = Engines.pytorch().newGradientCollector()) {
+                    java.util.function.Function<NDArray[], NDArray> block = in -> ScaledDotProductAttention.attention(
+                            in[0].mul(1f), in[1], in[2], ms, scale, false, chunkBytes);
+                    y = checkpointed ? GradientCheckpointing.run(block, qs, ks, vs) : block.apply(new NDArray[] {qs, ks, vs});
+                    Autograd.backward(y.mul(weights).sum());
+                }
+                String what = checkpointed ? "checkpointed " : "plain ";
+                Tensors.assertClose(what + "out", Tensors.toDoubles(y), ref.out(), 1e-5);
+                Tensors.assertClose(what + "dq", Tensors.toDoubles(qs.getGradient()), ref.gq(), 1e-4);
+                Tensors.assertClose(what + "dk", Tensors.toDoubles(ks.getGradient()), ref.gk(), 1e-4);
+                Tensors.assertClose(what + "dv", Tensors.toDoubles(vs.getGradient()), ref.gv(), 1e-4);
+            }
+        }
+    }
+
     @Test
     void functionalAttentionFloat64GradientsMatchCentralDifferences() {
         int b = 2, h = 2, lq = 3, lk = 4, d = 3, dv = 2;
