@@ -119,7 +119,7 @@ class AttentionTest {
                 NDArray y;
                 try (ai.djl.training.GradientCollector collector = Engines.pytorch().newGradientCollector()) {
                     java.util.function.Function<NDArray[], NDArray> block = in -> ScaledDotProductAttention.attention(
-                            in[0].mul(1f), in[1], in[2], ms, scale, false, chunkBytes);
+                            Scalars.mul(in[0], 1), in[1], in[2], ms, scale, false, chunkBytes);
                     y = checkpointed ? GradientCheckpointing.run(block, qs, ks, vs) : block.apply(new NDArray[] {qs, ks, vs});
                     Autograd.backward(y.mul(weights).sum());
                 }

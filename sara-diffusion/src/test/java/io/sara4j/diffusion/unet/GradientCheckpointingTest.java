@@ -99,7 +99,7 @@ class GradientCheckpointingTest extends EngineTestBase {
                 GradientCollector collector = Engines.pytorch().newGradientCollector()) {
             NDArray x = step.randomNormal(SAMPLE);
             NDArray ctx = step.randomNormal(CONTEXT);
-            assertThatThrownBy(() -> unet.forward(x, step.create(new float[] {3, 500}), ctx))
+            assertThatThrownBy(() -> unet.forward(x, HostArrays.of(step, new float[] {3, 500}), ctx))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("dropout")
                     .hasMessageContaining("gradient checkpointing");
         }
@@ -145,7 +145,7 @@ class GradientCheckpointingTest extends EngineTestBase {
                     NDArray x = Tensors.float32(step, Tensors.normal(random, (int) SAMPLE.size()), SAMPLE);
                     NDArray ctx = Tensors.float32(step, Tensors.normal(random, (int) CONTEXT.size()), CONTEXT);
                     NDArray target = Tensors.float32(step, Tensors.normal(random, (int) SAMPLE.size()), SAMPLE);
-                    NDArray t = step.create(new float[] {100 + 300 * k, 900 - 200 * k});
+                    NDArray t = HostArrays.of(step, new float[] {100 + 300 * k, 900 - 200 * k});
                     try (GradientCollector collector = engine.newGradientCollector()) {
                         StepReport report = tuner.step(unet.forward(x, t, ctx).sub(target).square().mean());
                         norms[k] = report.gradNorm();
