@@ -3,6 +3,7 @@ package io.sara4j.core.peft;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.io.SafetensorsDType;
@@ -23,28 +24,46 @@ import java.util.Map;
  * that must outlive the step is created under the tuner's own manager and unregistered.
  *
  * <p>Training state ({@link #saveState}, {@link #loadState}) is shared too: the step counter, Adam's
- * moments of every leaf and the metadata checks live here; each method adds its values and index
- * sets ({@link #stateTensors}, {@link #readState}). Nothing else needs saving because every per-step
+ * moments of every leaf and the metadata checks live here. By default a leaf's values are saved
+ * whole under its name, which is all the dense methods and LoRA need; SaRA adds its index sets
+ * ({@link #stateTensors}, {@link #readState}). Nothing else needs saving because every per-step
  * random draw is a function of (seed, step) ({@link StepRandom}) and the schedule of the step index.
+ *
+ * <p>What every file names the same way is fixed here once, at attach time: the method id, the
+ * configuration as JSON and the fingerprint of the base tensors ({@link #methodId()},
+ * {@link #configJson()}, {@link #fingerprint()}). So is the shape of {@link #merge()} and
+ * {@link #stateBytes()}; each method supplies only its own part.
  */
 abstract class AdamWTuner implements FineTuner {
     protected final NDManager state;
     protected final AdamW optimizer;
     protected final LearningRateSchedule schedule;
     private final double maxGradNorm;
+    private final String methodId;
+    private final String configJson;
+    private final BaseFingerprint fingerprint;
     private long steps;
     private boolean merged;
     private boolean closed;
 
     /**
      * @param state owns every array the tuner keeps; closed by {@link #close()}
+     * @param methodId the method name written into every file ({@code sara}, {@code lora}, {@code full}, ...)
+     * @param configJson the configuration as JSON, written into every file; a state file must have
+     *     been saved with the same one
+     * @param base the tuned tensors by name, still holding the pretrained values (they are hashed
+     *     into the base fingerprint here, before any training changes them)
      */
-    AdamWTuner(NDManager state, OptimizerConfig config, LearningRateSchedule schedule) {
+    AdamWTuner(NDManager state, OptimizerConfig config, LearningRateSchedule schedule, String methodId,
+            String configJson, Map<String, NDArray> base) {
         Engines.requireCorrectGradients(); // every method trains through here: refuse a failed engine once, up front
         this.state = state;
         this.optimizer = new AdamW(config, state);
         this.schedule = schedule;
         this.maxGradNorm = config.maxGradNorm();
+        this.methodId = methodId;
+        this.configJson = configJson;
+        this.fingerprint = BaseFingerprint.of(base);
     }
 
     /** The leaves to update with their gradients from the backward just run (null gradients skipped). */
@@ -62,13 +81,19 @@ abstract class AdamWTuner implements FineTuner {
     protected void afterStep(long completedSteps) {}
 
     /** The method name written into files ({@code sara}, {@code lora}, {@code full}, ...). */
-    protected abstract String methodId();
+    protected final String methodId() {
+        return methodId;
+    }
 
     /** The configuration as JSON; a state file must have been saved with the same one. */
-    protected abstract String configJson();
+    protected final String configJson() {
+        return configJson;
+    }
 
     /** The base the tuner was attached to. */
-    protected abstract BaseFingerprint fingerprint();
+    protected final BaseFingerprint fingerprint() {
+        return fingerprint;
+    }
 
     /**
      * The optimizer's leaves by state-file name, in a fixed order; their moments are saved as
@@ -78,17 +103,33 @@ abstract class AdamWTuner implements FineTuner {
 
     /**
      * Adds the method's own tensors (values, index sets) to a state file being written. Arrays
-     * created here are left to the caller's scope.
+     * created here are left to the caller's scope. By default every leaf of {@link #namedLeaves()}
+     * is saved whole under its name: for the dense methods and LoRA the leaves are the trained values.
      */
-    protected abstract void stateTensors(Map<String, NDArray> out);
+    protected void stateTensors(Map<String, NDArray> out) {
+        namedLeaves().forEach((name, leaf) -> out.put(name, leaf.stopGradient()));
+    }
 
     /**
      * Validates the method's tensors in {@code in} (requiring each one) without changing anything,
-     * and returns what loading them will do.
+     * and returns what loading them will do. By default it reads back what the default
+     * {@link #stateTensors} wrote: each leaf whole, with the leaf's shape and type.
      *
      * @throws IllegalArgumentException naming the tensor that does not fit
      */
-    protected abstract StatePlan readState(TrainingState.Reader in);
+    protected StatePlan readState(TrainingState.Reader in) {
+        Map<String, NDArray> leaves = namedLeaves();
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        leaves.forEach((name, leaf) -> {
+            in.require(name, leaf.getShape(), SafetensorsDType.of(leaf.getDataType()));
+            shapes.put(name, leaf.getShape());
+        });
+        return new StatePlan(shapes, () -> leaves.forEach((name, leaf) -> {
+            try (NDArray target = leaf.stopGradient(); NDArray v = in.load(name, state, leaf.getDataType())) {
+                target.set(new NDIndex("..."), v);
+            }
+        }));
+    }
 
     /** Work after a state was loaded and the step counter set (flags and caches that follow from it). */
     protected void afterStateLoaded() {}
@@ -192,18 +233,39 @@ abstract class AdamWTuner implements FineTuner {
         }
     }
 
-    /** Marks the tuner as merged: no more steps. */
-    protected final void markMerged() {
+    /**
+     * Writes the adapted values into the stored weights, removes the adaptations and stops training;
+     * the method's own part is {@link #writeMerged()}.
+     */
+    @Override
+    public final void merge() {
+        requireOpen();
+        writeMerged();
+        detachAll();
         merged = true;
     }
 
-    /** Whether {@link #merge()} has run. */
-    protected final boolean isMerged() {
-        return merged;
-    }
+    /**
+     * Writes the adapted values into the stored weights before the adaptations are removed. Nothing
+     * to do by default: the sparse and dense methods train the stored weights in place, so merging
+     * only removes their adaptations.
+     */
+    protected void writeMerged() {}
 
     /** Removes the method's adaptations from the module. */
     protected abstract void detachAll();
+
+    @Override
+    public final long stateBytes() {
+        requireOpen();
+        return optimizer.stateBytes() + ownStateBytes();
+    }
+
+    /**
+     * Bytes the method holds beyond the optimizer's (trainable values, masks, indices, kept
+     * original values); see {@link #stateBytes()}.
+     */
+    protected abstract long ownStateBytes();
 
     @Override
     public void close() {

@@ -4,10 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sara4j.core.io.SafetensorsDType;
 import io.sara4j.core.nn.Autograd;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.Parameter;
@@ -16,6 +14,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Full fine-tuning, the paper's upper baseline (Table 1): AdamW on every targeted parameter.
@@ -31,24 +30,17 @@ import java.util.Map;
  * <p>Training state: per tuned tensor {@code P} its current values {@code P} and moments
  * {@code P.exp_avg}, {@code P.exp_avg_sq}.
  */
-public final class FullFineTune extends AdamWTuner {
+public final class FullFineTune extends SparseTuner {
     /** The learning rate used when the config gives none. */
     public static final double DEFAULT_LEARNING_RATE = 1e-5;
 
     private final Map<String, Parameter> params;
     private final Map<String, NDArray> originals = new LinkedHashMap<>();
-    private final BaseFingerprint fingerprint;
-    private final OptimizerConfig config;
-    private final NameFilter targets;
 
     private FullFineTune(NDManager state, Map<String, Parameter> params, NameFilter targets, OptimizerConfig config) {
-        super(state, config, config.schedule(DEFAULT_LEARNING_RATE));
+        super(state, config, config.schedule(DEFAULT_LEARNING_RATE), "full", configJson(config, targets),
+                TunedParameters.storedTensors(params));
         this.params = params;
-        this.config = config;
-        this.targets = targets;
-        Map<String, NDArray> data = new LinkedHashMap<>();
-        params.forEach((name, p) -> data.put(name, p.data()));
-        this.fingerprint = BaseFingerprint.of(data);
         params.forEach((name, p) -> {
             NDArray copy = p.data().duplicate();
             NDScope.unregister(copy); // state, not a temporary of a scope the caller may have open
@@ -61,9 +53,8 @@ public final class FullFineTune extends AdamWTuner {
 
     /** Trains every parameter of {@code module} that {@code targets} selects. */
     public static FullFineTune attach(Module module, NameFilter targets, OptimizerConfig config) {
-        Map<String, Parameter> params = Sara.targets(module, targets);
-        NDManager state = params.values().iterator().next().data().getManager().newSubManager();
-        return new FullFineTune(state, params, targets, config);
+        Map<String, Parameter> params = TunedParameters.select(module, targets);
+        return new FullFineTune(TunedParameters.stateManager(params), params, targets, config);
     }
 
     @Override
@@ -94,39 +85,31 @@ public final class FullFineTune extends AdamWTuner {
     }
 
     @Override
-    public long stateBytes() {
-        requireOpen();
-        long bytes = optimizer.stateBytes();
-        for (NDArray original : originals.values()) {
-            bytes += SparseAdaptation.bytes(original);
-        }
-        return bytes;
+    protected long ownStateBytes() {
+        return originals.values().stream().mapToLong(SparseAdaptation::bytes).sum();
     }
 
-    /** The change as a sparse adapter: per tensor every position whose value differs from P0. */
-    public SparseAdapter toAdapter(NDManager parent) {
-        requireOpen();
-        NDManager out = parent.newSubManager();
-        Map<String, SparseAdapter.Entry> entries = new LinkedHashMap<>();
-        params.forEach((name, p) -> {
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                NDArray delta = p.data().stopGradient().reshape(-1).sub(originals.get(name).reshape(-1));
-                NDArray changed = delta.neq(0).nonzero().reshape(-1);
-                NDArray positions = changed.toType(SparseSelection.indexType(p.shape().size()), false);
-                NDArray values = delta.get(new NDIndex("{}", changed));
-                NDScope.unregister(positions, values);
-                positions.attach(out);
-                values.attach(out);
-                entries.put(name, new SparseAdapter.Entry(positions, values));
-            }
-        });
-        return new SparseAdapter(out, entries, fingerprint, methodId(), Double.NaN, configJson(), steps());
+    /** Per tensor every position whose value differs from P0, and the difference there. */
+    @Override
+    protected Map<String, Supplier<SparseAdapter.Entry>> adapterEntries() {
+        Map<String, Supplier<SparseAdapter.Entry>> out = new LinkedHashMap<>();
+        params.forEach((name, p) -> out.put(name, () -> {
+            NDArray delta = p.data().stopGradient().reshape(-1).sub(originals.get(name).reshape(-1));
+            NDArray changed = delta.neq(0).nonzero().reshape(-1);
+            NDArray positions = changed.toType(SparseSelection.indexType(p.shape().size()), false);
+            return new SparseAdapter.Entry(positions, delta.get(new NDIndex("{}", changed)));
+        }));
+        return out;
+    }
+
+    /** Full fine-tuning has no selection threshold. */
+    @Override
+    protected double threshold() {
+        return Double.NaN;
     }
 
     /** {@code optimizer} (see {@link OptimizerConfig#describe()}), {@code include}, {@code exclude}. */
-    @Override
-    protected String configJson() {
+    private static String configJson(OptimizerConfig config, NameFilter targets) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("optimizer", config.describe());
         m.put("include", targets.include());
@@ -138,16 +121,7 @@ public final class FullFineTune extends AdamWTuner {
         }
     }
 
-    @Override
-    protected String methodId() {
-        return "full";
-    }
-
-    @Override
-    protected BaseFingerprint fingerprint() {
-        return fingerprint;
-    }
-
+    /** The training state's values are the stored tensors themselves, saved whole as {@code P}. */
     @Override
     protected Map<String, NDArray> namedLeaves() {
         Map<String, NDArray> out = new LinkedHashMap<>();
@@ -155,68 +129,19 @@ public final class FullFineTune extends AdamWTuner {
         return out;
     }
 
+    /** P = P0 + ΔP at the adapter's positions, P0 elsewhere. */
     @Override
-    protected void stateTensors(Map<String, NDArray> out) {
-        params.forEach((name, p) -> out.put(name, p.data().stopGradient()));
-    }
-
-    @Override
-    protected StatePlan readState(TrainingState.Reader in) {
-        return readDenseValues(in, params, state);
-    }
-
-    /**
-     * Validates and plans the load of whole tensors {@code P} (current values), the state of the
-     * dense methods, whose leaves are the stored tensors themselves.
-     */
-    static StatePlan readDenseValues(TrainingState.Reader in, Map<String, Parameter> params, NDManager manager) {
-        Map<String, Shape> leaves = new LinkedHashMap<>();
-        params.forEach((name, p) -> {
-            in.require(name, p.shape(), SafetensorsDType.of(p.dataType()));
-            leaves.put(name, p.shape());
-        });
-        return new StatePlan(leaves, () -> params.forEach((name, p) -> {
-            try (NDArray w = p.data().stopGradient(); NDArray v = in.load(name, manager, p.dataType())) {
-                w.set(new NDIndex("..."), v);
-            }
-        }));
-    }
-
-    @Override
-    public void save(Path file) {
-        try (SparseAdapter adapter = toAdapter(state)) {
-            adapter.write(file, SafetensorsDType.F32);
+    protected void applyEntry(String name, SparseAdapter.Entry entry, Path file) {
+        NDArray base = originals.get(name).duplicate();
+        NDArray flat = base.reshape(-1);
+        NDIndex at = new NDIndex("{}", SparseAdaptation.int64(entry.positions()));
+        flat.set(at, flat.get(at).add(entry.delta()));
+        try (NDArray w = params.get(name).data().stopGradient()) {
+            w.set(new NDIndex("..."), base);
         }
     }
 
-    @Override
-    public void load(Path file) {
-        requireOpen();
-        try (SparseAdapter adapter = SparseAdapter.read(file, state)) {
-            fingerprint.checkCompatible(adapter.fingerprint(), file.toString());
-            adapter.entries().forEach((name, e) -> {
-                try (NDScope scope = new NDScope()) {
-                    scope.suppressNotUsedWarning();
-                    NDArray base = originals.get(name).duplicate();
-                    NDArray flat = base.reshape(-1);
-                    NDIndex at = new NDIndex("{}", SparseAdaptation.int64(e.positions()));
-                    flat.set(at, flat.get(at).add(e.delta()));
-                    try (NDArray w = params.get(name).data().stopGradient()) {
-                        w.set(new NDIndex("..."), base);
-                    }
-                }
-            });
-        }
-    }
-
-    /** The tuned values are already in the stored tensors; merging stops tracking gradients. */
-    @Override
-    public void merge() {
-        requireOpen();
-        detachAll();
-        markMerged();
-    }
-
+    /** The tuned values are already in the stored tensors; detaching (and merging) stops tracking gradients. */
     @Override
     protected void detachAll() {
         params.values().forEach(FullFineTune::dropGradient);

@@ -7,7 +7,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sara4j.core.io.SafetensorsDType;
 import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.io.SafetensorsWriter;
 import io.sara4j.core.io.TensorInfo;
@@ -71,7 +70,6 @@ public final class Lora extends AdamWTuner {
 
     private final LoraConfig config;
     private final List<LoraAdaptation> adapters = new ArrayList<>();
-    private final BaseFingerprint fingerprint;
 
     /** One adapted layer: its two factors, the activation-side forward and the effective weight. */
     private final class LoraAdaptation implements LinearAdaptation, Conv2dAdaptation {
@@ -158,11 +156,9 @@ public final class Lora extends AdamWTuner {
     }
 
     private Lora(NDManager state, Map<String, Parameter> weights, LoraConfig config) {
-        super(state, config.optimizer(), config.optimizer().schedule(LoraConfig.DEFAULT_LEARNING_RATE));
+        super(state, config.optimizer(), config.optimizer().schedule(LoraConfig.DEFAULT_LEARNING_RATE), "lora",
+                config.toJson(), baseWeights(weights));
         this.config = config;
-        Map<String, NDArray> data = new LinkedHashMap<>();
-        weights.forEach((module, w) -> data.put(module + ".weight", w.data()));
-        this.fingerprint = BaseFingerprint.of(data);
         Random random = new Random(config.seed());
         weights.forEach((module, w) -> {
             Shape s = w.shape();
@@ -186,6 +182,13 @@ public final class Lora extends AdamWTuner {
         });
     }
 
+    /** The adapted weights by parameter name ({@code <module>.weight}), what the base fingerprint covers. */
+    private static Map<String, NDArray> baseWeights(Map<String, Parameter> weights) {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        weights.forEach((module, w) -> out.put(module + ".weight", w.data()));
+        return out;
+    }
+
     /**
      * Installs LoRA on every {@link Linear} and {@link Conv2d} of {@code module} whose path matches a
      * target glob.
@@ -194,7 +197,7 @@ public final class Lora extends AdamWTuner {
      */
     public static Lora attach(Module module, LoraConfig config) {
         Map<String, Parameter> weights = targetWeights(module, config.targets());
-        NDManager state = weights.values().iterator().next().data().getManager().newSubManager();
+        NDManager state = TunedParameters.stateManager(weights);
         Lora lora = new Lora(state, weights, config);
         LOG.info("lora: rank {} alpha {} on {} weights, {} trainable values", config.rank(), config.alpha(), weights.size(),
                 lora.trainableCount());
@@ -219,10 +222,7 @@ public final class Lora extends AdamWTuner {
                         + "; only groups=1 is supported (Stable Diffusion has no grouped convolutions)");
             }
             Parameter w = m.localParameters().get("weight");
-            if (w.adaptation() != null) {
-                throw new IllegalStateException("parameter '" + path + ".weight' already has an adaptation ("
-                        + w.adaptation().getClass().getSimpleName() + "); close the other tuner first");
-            }
+            TunedParameters.requireNoAdaptation(path + ".weight", w);
             out.put(path, w);
         });
         if (out.isEmpty()) {
@@ -277,13 +277,8 @@ public final class Lora extends AdamWTuner {
     }
 
     @Override
-    public long stateBytes() {
-        requireOpen();
-        long bytes = optimizer.stateBytes();
-        for (LoraAdaptation l : adapters) {
-            bytes += SparseAdaptation.bytes(l.a) + SparseAdaptation.bytes(l.b);
-        }
-        return bytes;
+    protected long ownStateBytes() {
+        return adapters.stream().mapToLong(l -> SparseAdaptation.bytes(l.a) + SparseAdaptation.bytes(l.b)).sum();
     }
 
     /** The factors in order A₁, B₁, A₂, B₂, ... (for tests in this package). */
@@ -308,11 +303,6 @@ public final class Lora extends AdamWTuner {
     @Override
     public void save(Path file) {
         requireOpen();
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        for (LoraAdaptation l : adapters) {
-            tensors.put(l.module + ".lora_A.weight", l.a);
-            tensors.put(l.module + ".lora_B.weight", l.b);
-        }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("format_version", "1");
@@ -325,11 +315,11 @@ public final class Lora extends AdamWTuner {
             throw new IllegalStateException(e);
         }
         meta.put("steps", Long.toString(steps()));
-        meta.put("base_fingerprint", fingerprint.toJson());
+        meta.put("base_fingerprint", fingerprint().toJson());
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             Map<String, NDArray> detached = new LinkedHashMap<>();
-            tensors.forEach((k, v) -> detached.put(k, v.stopGradient()));
+            namedLeaves().forEach((k, v) -> detached.put(k, v.stopGradient()));
             SafetensorsWriter.write(file, detached, meta);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write LoRA adapter " + file + ": " + e.getMessage(), e);
@@ -342,22 +332,20 @@ public final class Lora extends AdamWTuner {
         requireOpen();
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             checkFormat(f, file);
-            fingerprint.checkCompatible(BaseFingerprint.fromJson(f.metadata().get("base_fingerprint"), file.toString()),
+            fingerprint().checkCompatible(BaseFingerprint.fromJson(f.metadata().get("base_fingerprint"), file.toString()),
                     file.toString());
-            for (LoraAdaptation l : adapters) {
-                for (String part : new String[] {"lora_A", "lora_B"}) {
-                    NDArray target = part.equals("lora_A") ? l.a : l.b;
-                    String key = l.module + "." + part + ".weight";
-                    TensorInfo info = f.info(key);
-                    if (!Arrays.equals(info.shape(), target.getShape().getShape())) {
-                        throw new IllegalArgumentException(file + ": tensor '" + key + "' has shape "
-                                + Arrays.toString(info.shape()) + ", this tuner needs " + target.getShape()
-                                + " (different rank?)");
-                    }
-                    try (NDScope scope = new NDScope(); NDArray v = f.load(key, state, target.getDataType())) {
-                        scope.suppressNotUsedWarning();
-                        target.stopGradient().set(new NDIndex("..."), v);
-                    }
+            for (Map.Entry<String, NDArray> factor : namedLeaves().entrySet()) { // A then B of each module
+                String key = factor.getKey();
+                NDArray target = factor.getValue();
+                TensorInfo info = f.info(key);
+                if (!Arrays.equals(info.shape(), target.getShape().getShape())) {
+                    throw new IllegalArgumentException(file + ": tensor '" + key + "' has shape "
+                            + Arrays.toString(info.shape()) + ", this tuner needs " + target.getShape()
+                            + " (different rank?)");
+                }
+                try (NDScope scope = new NDScope(); NDArray v = f.load(key, state, target.getDataType())) {
+                    scope.suppressNotUsedWarning();
+                    target.stopGradient().set(new NDIndex("..."), v);
                 }
             }
         } catch (IOException e) {
@@ -413,21 +401,10 @@ public final class Lora extends AdamWTuner {
         }
     }
 
-    @Override
-    protected String methodId() {
-        return "lora";
-    }
-
-    @Override
-    protected String configJson() {
-        return config.toJson();
-    }
-
-    @Override
-    protected BaseFingerprint fingerprint() {
-        return fingerprint;
-    }
-
+    /**
+     * The factors by their file names, {@code <module>.lora_A.weight} and {@code <module>.lora_B.weight}:
+     * the same names in the adapter and the training state, where they are saved whole.
+     */
     @Override
     protected Map<String, NDArray> namedLeaves() {
         Map<String, NDArray> out = new LinkedHashMap<>();
@@ -439,34 +416,13 @@ public final class Lora extends AdamWTuner {
     }
 
     @Override
-    protected void stateTensors(Map<String, NDArray> out) {
-        namedLeaves().forEach((name, factor) -> out.put(name, factor.stopGradient()));
-    }
-
-    @Override
-    protected StatePlan readState(TrainingState.Reader in) {
-        Map<String, Shape> leaves = new LinkedHashMap<>();
-        Map<String, NDArray> factors = namedLeaves();
-        factors.forEach((name, factor) -> {
-            in.require(name, factor.getShape(), SafetensorsDType.F32);
-            leaves.put(name, factor.getShape());
-        });
-        return new StatePlan(leaves, () -> factors.forEach((name, factor) -> {
-            try (NDArray target = factor.stopGradient(); NDArray v = in.load(name, state, factor.getDataType())) {
-                target.set(new NDIndex("..."), v);
-            }
-        }));
-    }
-
-    @Override
     protected void afterStateLoaded() {
         adapters.forEach(LoraAdaptation::endStep);
     }
 
-    /** W ← W + (alpha/r)·B·A in every adapted weight, then the adaptations are removed. */
+    /** W ← W + (alpha/r)·B·A in every adapted weight (the adaptations are removed after). */
     @Override
-    public void merge() {
-        requireOpen();
+    protected void writeMerged() {
         for (LoraAdaptation l : adapters) {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
@@ -474,8 +430,6 @@ public final class Lora extends AdamWTuner {
                 l.weight.data().addi(product.reshape(l.weight.shape()));
             }
         }
-        detachAll();
-        markMerged();
     }
 
     @Override

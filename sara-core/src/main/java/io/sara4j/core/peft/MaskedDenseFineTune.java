@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import io.sara4j.core.io.SafetensorsDType;
 import io.sara4j.core.nn.Autograd;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.nn.Parameter;
@@ -14,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Masked-dense selective fine-tuning, the way LT-SFT-style methods train a sparse subset (the
@@ -28,21 +28,16 @@ import java.util.Map;
  * SaRA layout (positions M, deltas); the training state holds, like full fine-tuning's, each tuned
  * tensor {@code P} whole with its full-size moments {@code P.exp_avg}, {@code P.exp_avg_sq}.
  */
-public final class MaskedDenseFineTune extends AdamWTuner {
-    private record Tensor(String name, Parameter parameter, NDArray mask, NDArray positions, NDArray originals) {}
+public final class MaskedDenseFineTune extends SparseTuner {
+    private record Tensor(Parameter parameter, NDArray mask, NDArray positions, NDArray originals) {}
 
-    private final List<Tensor> tensors = new ArrayList<>();
-    private final BaseFingerprint fingerprint;
-    private final SaraConfig config;
+    private final Map<String, Tensor> tensors = new LinkedHashMap<>();
     private final double threshold;
 
     private MaskedDenseFineTune(NDManager state, SaraConfig config, SparseSelection selection, Map<String, Parameter> params) {
-        super(state, config.optimizer(), config.optimizer().schedule(config.learningRate(selection.threshold())));
-        this.config = config;
+        super(state, config.optimizer(), config.optimizer().schedule(config.learningRate(selection.threshold())),
+                "masked-dense", config.toJson(), TunedParameters.storedTensors(params, selection.indices().keySet()));
         this.threshold = selection.threshold();
-        Map<String, NDArray> data = new LinkedHashMap<>();
-        selection.indices().keySet().forEach(n -> data.put(n, params.get(n).data()));
-        this.fingerprint = BaseFingerprint.of(data);
         selection.indices().forEach((name, positions) -> {
             Parameter p = params.get(name);
             NDArray mask;
@@ -60,23 +55,22 @@ public final class MaskedDenseFineTune extends AdamWTuner {
             positions.attach(state);
             p.data().setRequiresGradient(true);
             optimizer.register(p.data());
-            tensors.add(new Tensor(name, p, mask, positions, originals));
+            tensors.put(name, new Tensor(p, mask, positions, originals));
         });
     }
 
     /** Selects with {@code config}'s rule and trains those entries through masked full-size gradients. */
     public static MaskedDenseFineTune attach(Module module, SaraConfig config) {
-        Map<String, Parameter> params = Sara.targets(module, config.targets());
-        NDManager state = params.values().iterator().next().data().getManager().newSubManager();
-        Map<String, NDArray> data = new LinkedHashMap<>();
-        params.forEach((name, p) -> data.put(name, p.data()));
-        return new MaskedDenseFineTune(state, config, config.selection().select(data, state), params);
+        Map<String, Parameter> params = TunedParameters.select(module, config.targets());
+        NDManager state = TunedParameters.stateManager(params);
+        SparseSelection selection = config.selection().select(TunedParameters.storedTensors(params), state);
+        return new MaskedDenseFineTune(state, config, selection, params);
     }
 
     @Override
     protected List<AdamW.Leaf> collectGradients() {
         List<AdamW.Leaf> leaves = new ArrayList<>();
-        for (Tensor t : tensors) {
+        for (Tensor t : tensors.values()) {
             NDArray g = Autograd.gradient(t.parameter().data());
             if (g != null) {
                 g.muli(t.mask()); // the full-size gradient, masked: what LT-SFT keeps and multiplies
@@ -88,7 +82,7 @@ public final class MaskedDenseFineTune extends AdamWTuner {
 
     @Override
     protected void afterUpdate() {
-        for (Tensor t : tensors) {
+        for (Tensor t : tensors.values()) {
             try (NDScope scope = new NDScope()) {
                 scope.suppressNotUsedWarning();
                 // P0 + fl(P − P0) at the trained positions, so base + adapter reproduces the model exactly
@@ -101,112 +95,55 @@ public final class MaskedDenseFineTune extends AdamWTuner {
 
     @Override
     public long trainableCount() {
-        return tensors.stream().mapToLong(t -> t.positions().size()).sum();
+        return tensors.values().stream().mapToLong(t -> t.positions().size()).sum();
     }
 
     @Override
-    public long stateBytes() {
-        requireOpen();
-        long bytes = optimizer.stateBytes();
-        for (Tensor t : tensors) {
+    protected long ownStateBytes() {
+        long bytes = 0;
+        for (Tensor t : tensors.values()) {
             bytes += SparseAdaptation.bytes(t.mask()) + SparseAdaptation.bytes(t.positions()) + SparseAdaptation.bytes(t.originals());
         }
         return bytes;
     }
 
-    /** The change at the trained positions as a sparse adapter. */
-    public SparseAdapter toAdapter(NDManager parent) {
-        requireOpen();
-        NDManager out = parent.newSubManager();
-        Map<String, SparseAdapter.Entry> entries = new LinkedHashMap<>();
-        for (Tensor t : tensors) {
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                NDArray positions = t.positions().duplicate();
-                NDArray delta = SparseAdaptation.gather(t.parameter().data(), t.positions()).subi(t.originals());
-                NDScope.unregister(positions, delta);
-                positions.attach(out);
-                delta.attach(out);
-                entries.put(t.name(), new SparseAdapter.Entry(positions, delta));
-            }
-        }
-        return new SparseAdapter(out, entries, fingerprint, methodId(), threshold, config.toJson(), steps());
-    }
-
+    /** The change at the trained positions. */
     @Override
-    public void save(Path file) {
-        try (SparseAdapter adapter = toAdapter(state)) {
-            adapter.write(file, SafetensorsDType.F32);
-        }
-    }
-
-    @Override
-    public void load(Path file) {
-        requireOpen();
-        try (SparseAdapter adapter = SparseAdapter.read(file, state)) {
-            fingerprint.checkCompatible(adapter.fingerprint(), file.toString());
-            for (Tensor t : tensors) {
-                SparseAdapter.Entry e = adapter.entries().get(t.name());
-                if (e == null) {
-                    continue;
-                }
-                try (NDScope scope = new NDScope()) {
-                    scope.suppressNotUsedWarning();
-                    NDArray theirs = e.positions().toType(DataType.INT64, false);
-                    if (theirs.size() != t.positions().size() || !theirs.contentEquals(SparseAdaptation.int64(t.positions()))) {
-                        throw new IllegalArgumentException(file + ": tensor '" + t.name()
-                                + "' holds positions that differ from this tuner's selection");
-                    }
-                    NDArray flat = t.parameter().data().stopGradient().reshape(-1);
-                    flat.set(new NDIndex("{}", theirs), t.originals().add(e.delta()));
-                }
-            }
-        }
-    }
-
-    @Override
-    protected String methodId() {
-        return "masked-dense";
-    }
-
-    @Override
-    protected String configJson() {
-        return config.toJson();
-    }
-
-    @Override
-    protected BaseFingerprint fingerprint() {
-        return fingerprint;
-    }
-
-    @Override
-    protected Map<String, NDArray> namedLeaves() {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        tensors.forEach(t -> out.put(t.name(), t.parameter().data()));
+    protected Map<String, Supplier<SparseAdapter.Entry>> adapterEntries() {
+        Map<String, Supplier<SparseAdapter.Entry>> out = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> out.put(name, () -> new SparseAdapter.Entry(t.positions().duplicate(),
+                SparseAdaptation.gather(t.parameter().data(), t.positions()).subi(t.originals()))));
         return out;
     }
 
     @Override
-    protected void stateTensors(Map<String, NDArray> out) {
-        tensors.forEach(t -> out.put(t.name(), t.parameter().data().stopGradient()));
+    protected double threshold() {
+        return threshold;
     }
 
+    /** P = P0 + ΔP at the selection, after checking that the entry holds this tuner's positions. */
     @Override
-    protected StatePlan readState(TrainingState.Reader in) {
-        Map<String, Parameter> params = new LinkedHashMap<>();
-        tensors.forEach(t -> params.put(t.name(), t.parameter()));
-        return FullFineTune.readDenseValues(in, params, state);
+    protected void applyEntry(String name, SparseAdapter.Entry entry, Path file) {
+        Tensor t = tensors.get(name);
+        NDArray theirs = entry.positions().toType(DataType.INT64, false);
+        if (theirs.size() != t.positions().size() || !theirs.contentEquals(SparseAdaptation.int64(t.positions()))) {
+            throw new IllegalArgumentException(file + ": tensor '" + name
+                    + "' holds positions that differ from this tuner's selection");
+        }
+        NDArray flat = t.parameter().data().stopGradient().reshape(-1);
+        flat.set(new NDIndex("{}", theirs), t.originals().add(entry.delta()));
     }
 
+    /** The training state's values are the stored tensors, saved whole like full fine-tuning's. */
     @Override
-    public void merge() {
-        requireOpen();
-        detachAll();
-        markMerged();
+    protected Map<String, NDArray> namedLeaves() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> out.put(name, t.parameter().data()));
+        return out;
     }
 
     @Override
     protected void detachAll() {
-        tensors.forEach(t -> FullFineTune.dropGradient(t.parameter()));
+        tensors.values().forEach(t -> FullFineTune.dropGradient(t.parameter()));
     }
 }

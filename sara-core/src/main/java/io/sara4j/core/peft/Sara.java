@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,28 +41,26 @@ import org.slf4j.LoggerFactory;
  * {@code P.sara.value} (the current values at M, frozen entries included) and the moments of v,
  * {@code P.sara.exp_avg} and {@code P.sara.exp_avg_sq}, aligned with the active entries.
  */
-public final class Sara extends AdamWTuner {
+public final class Sara extends SparseTuner {
     private static final Logger LOG = LoggerFactory.getLogger(Sara.class);
     /** Infix of the state-file tensors of a tuned tensor: {@code <name>.sara.idx}, ... */
     private static final String STATE_PREFIX = ".sara";
 
     private final SaraConfig config;
     private final List<SparseAdaptation> tensors;
+    private final Map<String, SparseAdaptation> byName = new LinkedHashMap<>(); // the same tensors, to look up adapter entries
     private final NuclearNormPenalty penalty;
     private final ProgressiveReselection progressive;
-    private final BaseFingerprint fingerprint;
     private final double threshold;
     private final long selectedCount;
     private Map<SparseAdaptation, NDArray> stepGradients = Map.of();
 
     private Sara(NDManager state, SaraConfig config, SparseSelection selection, Map<String, Parameter> params) {
-        super(state, config.optimizer(), config.optimizer().schedule(config.learningRate(selection.threshold())));
+        super(state, config.optimizer(), config.optimizer().schedule(config.learningRate(selection.threshold())),
+                config.methodId(), config.toJson(), TunedParameters.storedTensors(params, selection.indices().keySet()));
         this.config = config;
         this.threshold = selection.threshold();
         this.selectedCount = selection.count();
-        Map<String, NDArray> tunedData = new LinkedHashMap<>();
-        selection.indices().keySet().forEach(name -> tunedData.put(name, params.get(name).data()));
-        this.fingerprint = BaseFingerprint.of(tunedData); // before any value changes: these are P0
         this.tensors = new ArrayList<>();
         for (Map.Entry<String, NDArray> e : selection.indices().entrySet()) {
             Parameter p = params.get(e.getKey());
@@ -69,6 +68,7 @@ public final class Sara extends AdamWTuner {
             p.setAdaptation(t);
             optimizer.register(t.values());
             tensors.add(t);
+            byName.put(t.name(), t);
         }
         this.penalty = new NuclearNormPenalty(config.rankLambda(), config.rankTarget(), config.rankAllLayers(),
                 config.rankIncludeConv(), config.rankMinDim(), config.seed(), tensors);
@@ -82,11 +82,9 @@ public final class Sara extends AdamWTuner {
      * @throws IllegalStateException if a targeted parameter already has an adaptation
      */
     public static Sara attach(Module module, SaraConfig config) {
-        Map<String, Parameter> params = targets(module, config.targets());
-        NDManager state = params.values().iterator().next().data().getManager().newSubManager();
-        Map<String, NDArray> data = new LinkedHashMap<>();
-        params.forEach((name, p) -> data.put(name, p.data()));
-        SparseSelection selection = config.selection().select(data, state);
+        Map<String, Parameter> params = TunedParameters.select(module, config.targets());
+        NDManager state = TunedParameters.stateManager(params);
+        SparseSelection selection = config.selection().select(TunedParameters.storedTensors(params), state);
         Sara sara = new Sara(state, config, selection, params);
         LOG.info("{}: {} ({} tensors eligible for the rank penalty, lr {}, progressive re-selection {})",
                 config.methodId(), selection.summary(), sara.penalty.eligible().size(),
@@ -103,12 +101,10 @@ public final class Sara extends AdamWTuner {
      * @param rule {@code "random"} or {@code "largest"}
      */
     public static Sara attachMatchingCount(Module module, SaraConfig config, String rule) {
-        Map<String, Parameter> params = targets(module, config.targets());
+        Map<String, Parameter> params = TunedParameters.select(module, config.targets());
         long count;
-        try (NDManager scratch = params.values().iterator().next().data().getManager().newSubManager()) {
-            Map<String, NDArray> data = new LinkedHashMap<>();
-            params.forEach((name, p) -> data.put(name, p.data()));
-            count = config.selection().select(data, scratch).count();
+        try (NDManager scratch = TunedParameters.stateManager(params)) {
+            count = config.selection().select(TunedParameters.storedTensors(params), scratch).count();
         }
         SelectionRule matched = switch (rule) {
             case "random" -> new SelectionRule.RandomEntries(count, config.seed());
@@ -116,25 +112,6 @@ public final class Sara extends AdamWTuner {
             default -> throw new IllegalArgumentException("unsupported value '" + rule + "' for rule (supported: random, largest)");
         };
         return attach(module, config.toBuilder().setSelection(matched).build());
-    }
-
-    /** The targeted parameters, refusing an empty set and already adapted parameters. */
-    static Map<String, Parameter> targets(Module module, NameFilter filter) {
-        Map<String, Parameter> params = new LinkedHashMap<>();
-        module.namedParameters().forEach((name, p) -> {
-            if (filter.test(name)) {
-                if (p.adaptation() != null) {
-                    throw new IllegalStateException("parameter '" + name + "' already has an adaptation ("
-                            + p.adaptation().getClass().getSimpleName() + "); close the other tuner first");
-                }
-                params.put(name, p);
-            }
-        });
-        if (params.isEmpty()) {
-            throw new IllegalArgumentException("no parameter of " + module.getClass().getSimpleName()
-                    + " matches include " + filter.include() + " / exclude " + filter.exclude());
-        }
-        return params;
     }
 
     @Override
@@ -198,6 +175,7 @@ public final class Sara extends AdamWTuner {
     }
 
     /** The selection threshold θ (NaN for the random and largest ablations). */
+    @Override
     public double threshold() {
         return threshold;
     }
@@ -213,105 +191,54 @@ public final class Sara extends AdamWTuner {
     }
 
     @Override
-    public long stateBytes() {
-        requireOpen();
-        long bytes = optimizer.stateBytes();
-        for (SparseAdaptation t : tensors) {
-            bytes += t.stateBytes();
-        }
-        return bytes;
+    protected long ownStateBytes() {
+        return tensors.stream().mapToLong(SparseAdaptation::stateBytes).sum();
     }
 
     /**
-     * The trained change as an adapter: for each tuned tensor, every position ever trained (so also
-     * those frozen by re-selection) and ΔP = P_current − P0 there, read from the stored weights.
+     * The trained change: for each tuned tensor, every position ever trained (so also those frozen
+     * by re-selection) and ΔP = P_current − P0 there, read from the stored weights.
      */
-    public SparseAdapter toAdapter(NDManager parent) {
-        requireOpen();
-        NDManager out = parent.newSubManager();
-        Map<String, SparseAdapter.Entry> entries = new LinkedHashMap<>();
-        for (SparseAdaptation t : tensors) {
-            try (NDScope scope = new NDScope()) {
-                scope.suppressNotUsedWarning();
-                NDArray positions = t.compact(t.positions());
-                NDArray delta = t.currentAtPositions().subi(t.originals());
-                NDScope.unregister(positions, delta);
-                positions.attach(out);
-                delta.attach(out);
-                entries.put(t.name(), new SparseAdapter.Entry(positions, delta));
-            }
-        }
-        return new SparseAdapter(out, entries, fingerprint, config.methodId(), threshold, config.toJson(), steps());
-    }
-
     @Override
-    public void save(Path file) {
-        save(file, SafetensorsDType.F32);
+    protected Map<String, Supplier<SparseAdapter.Entry>> adapterEntries() {
+        Map<String, Supplier<SparseAdapter.Entry>> out = new LinkedHashMap<>();
+        tensors.forEach(t -> out.put(t.name(), () ->
+                new SparseAdapter.Entry(t.compact(t.positions()), t.currentAtPositions().subi(t.originals()))));
+        return out;
     }
 
     /** Saves with deltas in {@code deltaType} (F32, F16 or BF16). */
     public void save(Path file, SafetensorsDType deltaType) {
-        try (SparseAdapter adapter = toAdapter(state)) {
-            adapter.write(file, deltaType);
-        }
+        writeAdapter(file, deltaType);
     }
 
-    /**
-     * Puts the values of an adapter saved from a run on the same base and selection into the module
-     * (P = P0 + ΔP at M); the trainable values follow. Optimizer moments and step count are kept.
-     *
-     * @throws IllegalArgumentException naming the tensor whose base or positions differ
-     */
+    /** Every tensor of the adapter must hold this tuner's selection M; checked before any value changes. */
     @Override
-    public void load(Path file) {
-        requireOpen();
-        try (SparseAdapter adapter = SparseAdapter.read(file, state)) {
-            fingerprint.checkCompatible(adapter.fingerprint(), file.toString());
-            Map<String, SparseAdaptation> byName = new LinkedHashMap<>();
-            tensors.forEach(t -> byName.put(t.name(), t));
-            for (Map.Entry<String, SparseAdapter.Entry> e : adapter.entries().entrySet()) {
-                SparseAdaptation t = byName.get(e.getKey());
-                try (NDScope scope = new NDScope()) {
-                    scope.suppressNotUsedWarning();
-                    NDArray theirs = SparseAdaptation.int64(e.getValue().positions());
-                    NDArray ours = t.positions();
-                    if (theirs.size() != ours.size() || !theirs.contentEquals(ours)) {
-                        throw new IllegalArgumentException(file + ": tensor '" + e.getKey() + "' holds " + theirs.size()
-                                + " positions that differ from this tuner's selection of " + ours.size()
-                                + " (different threshold or rule?)");
-                    }
+    protected void checkAdapter(SparseAdapter adapter, Path file) {
+        for (Map.Entry<String, SparseAdapter.Entry> e : adapter.entries().entrySet()) {
+            SparseAdaptation t = byName.get(e.getKey());
+            try (NDScope scope = new NDScope()) {
+                scope.suppressNotUsedWarning();
+                NDArray theirs = SparseAdaptation.int64(e.getValue().positions());
+                NDArray ours = t.positions();
+                if (theirs.size() != ours.size() || !theirs.contentEquals(ours)) {
+                    throw new IllegalArgumentException(file + ": tensor '" + e.getKey() + "' holds " + theirs.size()
+                            + " positions that differ from this tuner's selection of " + ours.size()
+                            + " (different threshold or rule?)");
                 }
-            }
-            for (SparseAdaptation t : tensors) {
-                SparseAdapter.Entry e = adapter.entries().get(t.name());
-                if (e == null) {
-                    continue;
-                }
-                try (NDScope scope = new NDScope()) {
-                    scope.suppressNotUsedWarning();
-                    NDArray flat = t.parameter().data().reshape(-1);
-                    flat.set(new NDIndex("{}", t.positions()), t.originals().add(e.delta()));
-                    NDArray current = SparseAdaptation.gather(t.parameter().data(), t.active());
-                    t.values().stopGradient().set(new NDIndex(":"), current);
-                }
-                t.invalidate();
             }
         }
     }
 
+    /** P = P0 + ΔP at M; the trainable values (the active entries) follow. */
     @Override
-    protected String methodId() {
-        return config.methodId();
-    }
-
-    @Override
-    protected String configJson() {
-        return config.toJson();
-    }
-
-    @Override
-    protected BaseFingerprint fingerprint() {
-        return fingerprint;
+    protected void applyEntry(String name, SparseAdapter.Entry entry, Path file) {
+        SparseAdaptation t = byName.get(name);
+        NDArray flat = t.parameter().data().reshape(-1);
+        flat.set(new NDIndex("{}", t.positions()), t.originals().add(entry.delta()));
+        NDArray current = SparseAdaptation.gather(t.parameter().data(), t.active());
+        t.values().stopGradient().set(new NDIndex(":"), current);
+        t.invalidate();
     }
 
     @Override
@@ -369,14 +296,6 @@ public final class Sara extends AdamWTuner {
     protected void afterStateLoaded() {
         progressive.restore(steps());
         stepGradients = Map.of();
-    }
-
-    /** The stored weights already hold the tuned values: merging only removes the adaptations. */
-    @Override
-    public void merge() {
-        requireOpen();
-        detachAll();
-        markMerged();
     }
 
     @Override
