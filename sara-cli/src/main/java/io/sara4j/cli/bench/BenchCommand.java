@@ -63,6 +63,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for bench.md, bench.json and runs/.")
     Path out;
 
+    @Option(names = "--sara-fraction", defaultValue = "0.1", paramLabel = "F",
+            description = "Fraction of the weights SaRA and masked-dense train, smallest |w| first; lora-matched matches"
+                    + " that count (default: ${DEFAULT-VALUE}, the issue's benchmark setting).")
+    double saraFraction;
+
     @Option(names = "--gradient-checkpointing", description = "Recompute each UNet resnet's and transformer's activations"
             + " in backward instead of keeping them (same gradients, less memory, one more forward of each block).")
     boolean gradientCheckpointing;
@@ -105,7 +110,7 @@ public final class BenchCommand implements Callable<Integer> {
         long parameters = results.stream().filter(BenchResult::ok).mapToLong(BenchResult::parameters).findFirst().orElse(0);
         BenchReport report = new BenchReport("sara " + String.join(" ", spec.commandLine().getParseResult().originalArgs()),
                 date, MachineInfo.current(), loadBefore, MachineInfo.loadAverage(), bench.source(), parameters,
-                bench.latentSize(), gradientCheckpointing, steps, warmup, threads, seed, results, BenchComparison.of(results));
+                bench.latentSize(), saraFraction, gradientCheckpointing, steps, warmup, threads, seed, results, BenchComparison.of(results));
         String markdown = BenchTable.markdown(report);
         AtomicFiles.writeString(out.resolve("bench.json"), report.toJson());
         AtomicFiles.writeString(out.resolve("bench.md"), markdown);
@@ -118,6 +123,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (batchSizes.isEmpty() || batchSizes.stream().anyMatch(b -> b < 1)) {
             throw new IllegalArgumentException("--batch-sizes must be positive integers, got " + batchSizes);
+        }
+        if (!(saraFraction > 0 && saraFraction < 1)) {
+            throw new IllegalArgumentException("--sara-fraction must be in (0, 1), got " + saraFraction);
         }
         if (steps < 1 || warmup < 0 || threads < 0) {
             throw new IllegalArgumentException("need --steps ≥ 1, --warmup ≥ 0 and --threads ≥ 0; got " + steps + ", " + warmup
@@ -143,6 +151,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (latentSize != null) {
             args.addAll(List.of("--latent-size", latentSize.toString()));
         }
+        args.addAll(List.of("--sara-fraction", Double.toString(saraFraction)));
         if (gradientCheckpointing) {
             args.add("--gradient-checkpointing");
         }

@@ -46,7 +46,7 @@ public enum BenchMethod {
     /** LoRA rank 4 on the same attention targets. */
     LORA_R4("lora-r4");
 
-    /** The fraction of weights SaRA trains here (the benchmark setting). */
+    /** The fraction of weights SaRA trains by default here (the benchmark setting). */
     public static final double SARA_FRACTION = 0.1;
     /** The learning rate of every method here. */
     public static final double LEARNING_RATE = 1e-4;
@@ -93,6 +93,14 @@ public enum BenchMethod {
      *     train nothing (the latter only makes every weight require a gradient)
      */
     public FineTuner attach(UNet2DConditionModel unet, long totalSteps, long seed) {
+        return attach(unet, totalSteps, seed, SARA_FRACTION);
+    }
+
+    /**
+     * As {@link #attach(UNet2DConditionModel, long, long)} with SaRA (and masked-dense, and the
+     * matched LoRA's budget) at {@code saraFraction} of the weights.
+     */
+    public FineTuner attach(UNet2DConditionModel unet, long totalSteps, long seed, double saraFraction) {
         if (this == WEIGHT_GRADIENTS) {
             unet.namedParameters().values().forEach(p -> p.data().setRequiresGradient(true));
         }
@@ -102,10 +110,10 @@ public enum BenchMethod {
         return switch (this) {
             case FROZEN, WEIGHT_GRADIENTS -> null;
             case FULL -> FullFineTune.attach(unet, NameFilter.all(), optimizer);
-            case SARA -> Sara.attach(unet, saraConfig(optimizer, 0, seed));
-            case SARA_RANK -> Sara.attach(unet, saraConfig(optimizer, SaraConfig.DEFAULT_RANK_LAMBDA, seed));
-            case MASKED_DENSE -> MaskedDenseFineTune.attach(unet, saraConfig(optimizer, 0, seed));
-            case LORA_MATCHED -> Lora.attach(unet, Lora.matchParams(unet, lora, saraBudget(unet)));
+            case SARA -> Sara.attach(unet, saraConfig(optimizer, 0, seed, saraFraction));
+            case SARA_RANK -> Sara.attach(unet, saraConfig(optimizer, SaraConfig.DEFAULT_RANK_LAMBDA, seed, saraFraction));
+            case MASKED_DENSE -> MaskedDenseFineTune.attach(unet, saraConfig(optimizer, 0, seed, saraFraction));
+            case LORA_MATCHED -> Lora.attach(unet, Lora.matchParams(unet, lora, saraBudget(unet, saraFraction)));
             case LORA_R4 -> Lora.attach(unet, lora);
         };
     }
@@ -114,12 +122,12 @@ public enum BenchMethod {
      * SaRA's trainable count at {@link #SARA_FRACTION}: round(f·n), which the exact-quantile
      * selection reaches up to ties at θ (none with random weights).
      */
-    static long saraBudget(UNet2DConditionModel unet) {
-        return Math.round(SARA_FRACTION * unet.parameterCount());
+    static long saraBudget(UNet2DConditionModel unet, double saraFraction) {
+        return Math.round(saraFraction * unet.parameterCount());
     }
 
-    private static SaraConfig saraConfig(OptimizerConfig optimizer, double rankLambda, long seed) {
-        return SaraConfig.builder().setSelection(new SelectionRule.Fraction(SARA_FRACTION)).optOptimizer(optimizer)
+    private static SaraConfig saraConfig(OptimizerConfig optimizer, double rankLambda, long seed, double fraction) {
+        return SaraConfig.builder().setSelection(new SelectionRule.Fraction(fraction)).optOptimizer(optimizer)
                 .optRankLambda(rankLambda).optProgressiveIter(0).optSeed(seed).build();
     }
 }

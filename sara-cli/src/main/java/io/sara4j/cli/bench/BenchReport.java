@@ -17,6 +17,7 @@ import java.util.List;
  * @param model where the UNet came from
  * @param parameters the UNet's parameter count
  * @param latentSize latent side
+ * @param saraFraction the fraction of the weights SaRA and masked-dense trained
  * @param gradientCheckpointing whether the UNet's blocks recomputed their activations in backward
  * @param steps measured steps per configuration
  * @param warmup unmeasured steps before them
@@ -26,7 +27,7 @@ import java.util.List;
  * @param comparisons one per completed result
  */
 public record BenchReport(String command, String date, MachineInfo machine, String loadBefore, String loadAfter,
-        String model, long parameters, int latentSize, boolean gradientCheckpointing, int steps, int warmup, int threads, long seed,
+        String model, long parameters, int latentSize, double saraFraction, boolean gradientCheckpointing, int steps, int warmup, int threads, long seed,
         List<BenchResult> results, List<BenchComparison> comparisons) {
 
     /** The report as indented JSON. */

@@ -1,5 +1,6 @@
 package io.sara4j.cli.bench;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -26,6 +27,8 @@ public final class BenchTable {
                         report.gradientCheckpointing() ? "; gradient checkpointing on (every resnet and transformer)" : ""));
         md.append(String.format(Locale.ROOT, "- steps: %d measured after %d warm-up, one JVM per row; threads: %s; seed %d%n",
                 report.steps(), report.warmup(), report.threads() == 0 ? "libtorch default" : report.threads(), report.seed()));
+        md.append(String.format(Locale.ROOT, "- SaRA and masked-dense train the %s%% of weights smallest in magnitude%n",
+                BigDecimal.valueOf(report.saraFraction() * 100).stripTrailingZeros().toPlainString()));
         MachineInfo m = report.machine();
         md.append(String.format(Locale.ROOT, "- machine: %s, %d cores, %.1f GiB; %s; Java %s%n", m.cpu(), m.cores(), m.memoryGiB(),
                 m.os(), m.java()));

@@ -62,6 +62,9 @@ public final class BenchWorker implements Callable<Integer> {
     @Option(names = "--result", required = true)
     Path result;
 
+    @Option(names = "--sara-fraction", defaultValue = "0.1")
+    double saraFraction;
+
     @Option(names = "--gradient-checkpointing")
     boolean gradientCheckpointing;
 
@@ -106,7 +109,7 @@ public final class BenchWorker implements Callable<Integer> {
             UNet2DConditionModel unet = bench.build(root);
             unet.setTraining(true);
             unet.setGradientCheckpointing(gradientCheckpointing);
-            try (FineTuner tuner = m.attach(unet, total, seed)) {
+            try (FineTuner tuner = m.attach(unet, total, seed, saraFraction)) {
                 for (int s = 0; s < total; s++) {
                     StepTiming timing = step(engine, root, unet, bench, tuner, timesteps);
                     int k = s - warmup;

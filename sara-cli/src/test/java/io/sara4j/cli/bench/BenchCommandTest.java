@@ -38,6 +38,27 @@ class BenchCommandTest {
     }
 
     @Test
+    void saraAtAChosenFractionWithGradientCheckpointingIsRecorded() throws Exception {
+        Path config = dir.resolve("unet.json");
+        Files.writeString(config, TINY_UNET);
+        Path out = dir.resolve("bench-sara");
+        CliRun r = run("--unet-config", config.toString(), "--methods", "sara", "--batch-sizes", "1", "--steps", "1",
+                "--warmup", "0", "--threads", "1", "--sara-fraction", "0.25", "--gradient-checkpointing", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+
+        JsonNode json = new ObjectMapper().readTree(out.resolve("bench.json").toFile());
+        assertThat(json.get("saraFraction").asDouble()).isEqualTo(0.25);
+        assertThat(json.get("gradientCheckpointing").asBoolean()).isTrue();
+        JsonNode sara = json.get("results").get(0);
+        assertThat(sara.get("error").isNull()).as(sara.toString()).isTrue();
+        // the exact quantile: round(f·n) values (random weights have no ties at θ)
+        assertThat(sara.get("trainable").asLong()).isEqualTo(Math.round(0.25 * json.get("parameters").asLong()));
+        assertThat(Double.isFinite(sara.get("firstLoss").asDouble())).isTrue();
+        assertThat(Files.readString(out.resolve("bench.md")))
+                .contains("gradient checkpointing on", "train the 25% of weights smallest in magnitude");
+    }
+
+    @Test
     void benchOnATinyUnetWritesAConsistentTableAndJson() throws Exception {
         Path config = dir.resolve("unet.json");
         Files.writeString(config, TINY_UNET);

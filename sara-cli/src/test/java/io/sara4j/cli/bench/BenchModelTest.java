@@ -26,8 +26,8 @@ class BenchModelTest {
             UNet2DConditionModel unet = bench.build(manager);
             // issue 11's figures: 34,966,724 parameters, SaRA's 10% = 3,496,672 values, LoRA r = 81 → 3,494,016
             assertThat(unet.parameterCount()).isEqualTo(34_966_724L);
-            assertThat(BenchMethod.saraBudget(unet)).isEqualTo(3_496_672L);
-            assertThat(Lora.rankForCount(unet, LoraConfig.ATTENTION_TARGETS, BenchMethod.saraBudget(unet))).isEqualTo(81);
+            assertThat(BenchMethod.saraBudget(unet, BenchMethod.SARA_FRACTION)).isEqualTo(3_496_672L);
+            assertThat(Lora.rankForCount(unet, LoraConfig.ATTENTION_TARGETS, BenchMethod.saraBudget(unet, BenchMethod.SARA_FRACTION))).isEqualTo(81);
             try (Lora lora = Lora.attach(unet, LoraConfig.rank(81))) {
                 assertThat(lora.trainableCount()).isEqualTo(3_494_016L);
             }

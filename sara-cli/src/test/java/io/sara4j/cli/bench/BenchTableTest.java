@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class BenchTableTest {
     private static BenchReport report(List<BenchResult> results) {
         return new BenchReport("sara bench --out x", "2026-01-01T00:00:00Z", new MachineInfo("cpu", 2, 24, "os", "17"),
-                "3.00 2.00 1.00", "0.10 0.10 0.10", "test model", 1000, 8, false, 1, 1, 0, 0, results, BenchComparison.of(results));
+                "3.00 2.00 1.00", "0.10 0.10 0.10", "test model", 1000, 8, 0.1, false, 1, 1, 0, 0, results, BenchComparison.of(results));
     }
 
     @Test
