@@ -147,14 +147,7 @@ abstract class AdamWTuner implements FineTuner {
         requireTrainable();
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
-            double lossValue;
-            try (NDArray l = loss.stopGradient(); NDArray wide = l.toType(DataType.FLOAT64, false)) {
-                lossValue = wide.getDouble();
-            }
-            if (!Double.isFinite(lossValue)) {
-                throw new IllegalStateException("loss is " + lossValue + " at step " + (steps + 1)
-                        + ": training diverged (lower the learning rate or enable gradient clipping)");
-            }
+            double lossValue = requireFinite(loss);
             Autograd.backward(loss);
             List<AdamW.Leaf> leaves = collectGradients();
             double penalty = addRegularizer(leaves);
@@ -169,6 +162,52 @@ abstract class AdamWTuner implements FineTuner {
             return new StepReport(steps, lossValue, penalty, lr, gradNorm, trainableCount());
         }
     }
+
+    @Override
+    public final void accumulate(NDArray loss) {
+        requireTrainable();
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            requireFinite(loss);
+            Autograd.backward(loss);
+            afterBackwardOnly();
+        }
+    }
+
+    /** Work after a backward that is not followed by an update (per-step caches whose graph is spent). */
+    protected void afterBackwardOnly() {}
+
+    /**
+     * Fresh copies of the values that define the tuned model, by name, with shapes fixed for the
+     * whole run (for SaRA every position ever trained, not only the active ones): what an
+     * {@link ExponentialMovingAverage} averages. By default each leaf of {@link #namedLeaves()}.
+     */
+    protected Map<String, NDArray> trainedValues() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        namedLeaves().forEach((name, leaf) -> {
+            try (NDArray detached = leaf.stopGradient()) {
+                out.put(name, detached.duplicate());
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Puts {@code values} (as {@link #trainedValues()} returns them) into the tuned model, exactly:
+     * no rounding, no optimizer state touched. By default into each leaf, then
+     * {@link #afterValuesReplaced()}.
+     */
+    protected void setTrainedValues(Map<String, NDArray> values) {
+        namedLeaves().forEach((name, leaf) -> {
+            try (NDArray target = leaf.stopGradient()) {
+                target.set(new NDIndex("..."), values.get(name));
+            }
+        });
+        afterValuesReplaced();
+    }
+
+    /** Work after {@link #setTrainedValues} wrote new values (caches built from the old ones). */
+    protected void afterValuesReplaced() {}
 
     @Override
     public final long steps() {
@@ -216,6 +255,19 @@ abstract class AdamWTuner implements FineTuner {
             optimizer.restoreUpdates(steps);
             afterStateLoaded();
         }
+    }
+
+    /** The loss as a double, refused when not finite (the run diverged). */
+    private double requireFinite(NDArray loss) {
+        double value;
+        try (NDArray l = loss.stopGradient(); NDArray wide = l.toType(DataType.FLOAT64, false)) {
+            value = wide.getDouble();
+        }
+        if (!Double.isFinite(value)) {
+            throw new IllegalStateException("loss is " + value + " at step " + (steps + 1)
+                    + ": training diverged (lower the learning rate or enable gradient clipping)");
+        }
+        return value;
     }
 
     /** @throws IllegalStateException after merge or close */

@@ -37,6 +37,16 @@ public interface FineTuner extends AutoCloseable {
      */
     StepReport step(NDArray loss);
 
+    /**
+     * Gradient accumulation: backward of {@code loss} only, adding to the gradients the next
+     * {@link #step(NDArray)} uses; no update, no regularizer, the step counter unchanged. K − 1 calls
+     * with loss/K of K − 1 micro-batches and a step with the last one's loss/K update exactly as one
+     * step on the whole batch would (up to float summation order).
+     *
+     * @throws IllegalStateException as {@link #step(NDArray)}
+     */
+    void accumulate(NDArray loss);
+
     /** Number of scalar values the optimizer updates. */
     long trainableCount();
 

@@ -420,6 +420,11 @@ public final class Lora extends AdamWTuner {
         adapters.forEach(LoraAdaptation::endStep);
     }
 
+    @Override
+    protected void afterValuesReplaced() {
+        adapters.forEach(LoraAdaptation::endStep); // effective weights built from the old factors are stale
+    }
+
     /** W ← W + (alpha/r)·B·A in every adapted weight (the adaptations are removed after). */
     @Override
     protected void writeMerged() {

@@ -230,6 +230,24 @@ public final class Sara extends SparseTuner {
         }
     }
 
+    /** The stored values at every position ever trained (M), per tensor: fixed shapes for the whole run. */
+    @Override
+    protected Map<String, NDArray> trainedValues() {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        tensors.forEach(t -> out.put(t.name(), t.currentAtPositions()));
+        return out;
+    }
+
+    @Override
+    protected void setTrainedValues(Map<String, NDArray> values) {
+        tensors.forEach(t -> t.setAtPositions(values.get(t.name())));
+    }
+
+    @Override
+    protected void afterBackwardOnly() {
+        tensors.forEach(SparseAdaptation::invalidate); // the next forward must record a fresh link to v
+    }
+
     /** P = P0 + ΔP at M; the trainable values (the active entries) follow. */
     @Override
     protected void applyEntry(String name, SparseAdapter.Entry entry, Path file) {

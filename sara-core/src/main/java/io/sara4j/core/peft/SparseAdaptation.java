@@ -225,6 +225,20 @@ final class SparseAdaptation implements Adaptation, AutoCloseable {
         return gather(parameter.data(), positions);
     }
 
+    /**
+     * Sets the stored values at every position ever trained to {@code atPositions} (aligned with
+     * {@link #positions()}); v follows at the active ones. Used to swap averaged values in and out.
+     */
+    void setAtPositions(NDArray atPositions) {
+        try (NDScope scope = new NDScope()) {
+            scope.suppressNotUsedWarning();
+            NDArray flat = parameter.data().stopGradient().reshape(-1);
+            flat.set(new NDIndex("{}", positions), atPositions);
+            values.stopGradient().set(new NDIndex(":"), gather(parameter.data(), active));
+        }
+        invalidate();
+    }
+
     /** Bytes held for training: positions, originals, active subset and v (its gradient is the optimizer's). */
     long stateBytes() {
         long bytes = bytes(positions) + bytes(originals) + bytes(values);
