@@ -13,6 +13,7 @@ import io.sara4j.core.nn.Autograd;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.nn.HostArrays;
 import io.sara4j.core.nn.NativeAllocator;
+import io.sara4j.core.nn.ProcessMemory;
 import io.sara4j.core.peft.FineTuner;
 import io.sara4j.diffusion.unet.UNet2DConditionModel;
 import java.io.PrintWriter;

@@ -3,6 +3,7 @@ package io.sara4j.diffusion.training;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.core.io.AtomicFiles;
+import io.sara4j.core.peft.ExponentialMovingAverage;
 import io.sara4j.core.peft.FineTuner;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,6 +20,7 @@ import java.util.Map;
  */
 final class Checkpoint {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, Object> ADDED_LATER = Map.of("grad_accum", 1); // ema_decay: null
 
     private final Path runDir;
     private final TrainingConfig config;
@@ -36,6 +38,15 @@ final class Checkpoint {
 
     Path adapterFile() {
         return runDir.resolve("adapter.safetensors");
+    }
+
+    /** The adapter holding the moving average of the trained values. */
+    Path emaAdapterFile() {
+        return runDir.resolve("adapter-ema.safetensors");
+    }
+
+    private Path emaStateFile() {
+        return folder().resolve("ema.safetensors");
     }
 
     private Path stateFile() {
@@ -62,7 +73,8 @@ final class Checkpoint {
         }
         JsonNode saved = JSON.readTree(settingsFile().toFile());
         settings().forEach((key, value) -> {
-            String found = saved.path(key).asText();
+            // settings added later read as their defaults in a checkpoint written before they existed
+            String found = saved.has(key) ? saved.get(key).asText() : String.valueOf(ADDED_LATER.get(key));
             if (!found.equals(String.valueOf(value))) {
                 throw new IllegalArgumentException(settingsFile() + ": the checkpoint was made with " + key + " = " + found
                         + ", this run has " + value + "; use the same settings to resume, or another run folder");
@@ -72,17 +84,40 @@ final class Checkpoint {
         return tuner.steps();
     }
 
-    /** Writes the tuner's state, the settings and the current adapter. */
-    void write(FineTuner tuner) throws IOException {
-        Files.createDirectories(folder());
-        tuner.saveState(stateFile());
-        AtomicFiles.writeString(settingsFile(), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(settings()));
-        writeAdapter(tuner);
+    /**
+     * Continues {@code ema} (may be null) from the checkpoint of a run resumed at {@code step}.
+     *
+     * @throws IllegalArgumentException when the run resumes at a step &gt; 0 without an EMA state
+     *     (the checkpoint was made without --ema-decay) or the state does not fit
+     */
+    void restoreEma(ExponentialMovingAverage ema, long step) {
+        if (ema == null || step == 0) {
+            return;
+        }
+        if (!Files.exists(emaStateFile())) {
+            throw new IllegalArgumentException(emaStateFile() + ": missing; the checkpoint was made without an EMA, so "
+                    + "this run cannot continue one (drop --ema-decay or use another run folder)");
+        }
+        ema.loadState(emaStateFile());
     }
 
-    void writeAdapter(FineTuner tuner) throws IOException {
+    /** Writes the tuner's state, the EMA's (when there is one), the settings and the current adapters. */
+    void write(FineTuner tuner, ExponentialMovingAverage ema) throws IOException {
+        Files.createDirectories(folder());
+        tuner.saveState(stateFile());
+        if (ema != null) {
+            ema.saveState(emaStateFile());
+        }
+        AtomicFiles.writeString(settingsFile(), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(settings()));
+        writeAdapter(tuner, ema);
+    }
+
+    void writeAdapter(FineTuner tuner, ExponentialMovingAverage ema) throws IOException {
         Files.createDirectories(runDir);
         tuner.save(adapterFile());
+        if (ema != null) {
+            ema.save(emaAdapterFile());
+        }
     }
 
     /** The settings a checkpoint must share with the run that resumes it. */
@@ -92,6 +127,8 @@ final class Checkpoint {
         s.put("batch_size", config.batchSize());
         s.put("seed", config.seed());
         s.put("dataset_size", dataSize);
+        s.put("grad_accum", config.gradAccum());
+        s.put("ema_decay", config.emaDecay());
         return s;
     }
 }

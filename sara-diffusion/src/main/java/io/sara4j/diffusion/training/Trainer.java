@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.training.GradientCollector;
 import io.sara4j.core.nn.Engines;
+import io.sara4j.core.peft.ExponentialMovingAverage;
 import io.sara4j.core.peft.FineTuner;
 import io.sara4j.core.peft.StepReport;
 import io.sara4j.diffusion.data.BatchSampler;
@@ -15,6 +16,7 @@ import io.sara4j.diffusion.pipeline.DiffusionObjective;
 import io.sara4j.diffusion.pipeline.SeededNoise;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import io.sara4j.diffusion.scheduler.DdpmScheduler;
+import io.sara4j.diffusion.unet.UNet2DConditionModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +34,9 @@ import java.util.List;
  * recording autograd history; only the UNet's forward pass is recorded.
  *
  * <p>Run folder: {@code adapter.safetensors} (the latest adapter, rewritten at every checkpoint),
- * {@code losses.csv} (one row per step) and {@code checkpoint/} (see {@link Checkpoint}).
+ * {@code adapter-ema.safetensors} (the same with the moving average of the trained values, when
+ * {@link TrainingConfig#emaDecay()} is set), {@code losses.csv} and {@code steps.jsonl} (one row per
+ * step, see {@link StepLogs}) and {@code checkpoint/} (see {@link Checkpoint}).
  */
 public final class Trainer {
     private final StableDiffusionPipeline pipeline;
@@ -67,29 +71,39 @@ public final class Trainer {
         long started = System.nanoTime();
         double firstLoss = Double.NaN;
         StepReport last = null;
-        pipeline.unet().setTraining(true);
-        try (LossLog log = LossLog.open(runDir.resolve("losses.csv"), first);
+        UNet2DConditionModel unet = pipeline.unet();
+        unet.setTraining(true);
+        unet.setGradientCheckpointing(config.gradientCheckpointing());
+        try (ExponentialMovingAverage ema = config.emaDecay() == null ? null
+                        : ExponentialMovingAverage.start(tuner, config.emaDecay());
+                StepLogs logs = StepLogs.open(runDir, first);
                 NDManager root = engine.newBaseManager()) {
+            checkpoint.restoreEma(ema, first);
             for (long step = first; step < config.steps(); step++) {
+                long stepStarted = System.nanoTime();
                 last = trainStep(root, engine, sampler.batch(step), step, objective);
+                if (ema != null) {
+                    ema.update();
+                }
                 firstLoss = Double.isNaN(firstLoss) ? last.loss() : firstLoss;
                 double pace = (System.nanoTime() - started) / 1e9 / (step - first + 1);
-                log.append(last, pace);
+                logs.append(last, pace, (System.nanoTime() - stepStarted) / 1e9);
                 boolean done = step + 1 == config.steps();
                 if ((step + 1) % config.logEvery() == 0 || done) {
                     listener.onStep(last, config.steps(), pace);
                 }
                 if (done || (config.checkpointEvery() > 0 && (step + 1) % config.checkpointEvery() == 0)) {
-                    log.flush();
-                    checkpoint.write(tuner);
+                    logs.flush();
+                    checkpoint.write(tuner, ema);
                     listener.onCheckpoint(step + 1, checkpoint.folder());
                 }
             }
+            if (last == null) {
+                checkpoint.writeAdapter(tuner, ema); // already complete: make sure the adapters exist
+            }
         } finally {
-            pipeline.unet().setTraining(false);
-        }
-        if (last == null) {
-            checkpoint.writeAdapter(tuner); // already complete: make sure the adapter exists
+            unet.setTraining(false);
+            unet.setGradientCheckpointing(false);
         }
         return new TrainingResult(config.steps(), first, firstLoss, last == null ? Double.NaN : last.loss(),
                 checkpoint.adapterFile(), (System.nanoTime() - started) / 1e9);

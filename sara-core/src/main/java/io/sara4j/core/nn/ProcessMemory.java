@@ -1,4 +1,4 @@
-package io.sara4j.cli.bench;
+package io.sara4j.core.nn;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -43,7 +43,7 @@ public final class ProcessMemory {
             }
             throw new IllegalStateException(STATUS + " has no " + field + " line");
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + STATUS + " (sara bench measures memory on Linux only)", e);
+            throw new UncheckedIOException("cannot read " + STATUS + " (resident memory is measured on Linux only)", e);
         }
     }
 }
