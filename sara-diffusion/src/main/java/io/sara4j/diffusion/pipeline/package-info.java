@@ -16,7 +16,10 @@
  *       ({@code image_processor.py})</li>
  *   <li>{@code examples/text_to_image/train_text_to_image.py} (the training step's loss):
  *       {@link io.sara4j.diffusion.pipeline.DiffusionObjective} over a
- *       {@link io.sara4j.diffusion.pipeline.Denoiser}</li>
+ *       {@link io.sara4j.diffusion.pipeline.Denoiser}, with
+ *       {@link io.sara4j.diffusion.pipeline.LossOptions} (min-SNR-γ weighting by
+ *       {@link io.sara4j.diffusion.pipeline.MinSnrWeighting}, noise offset, prediction type) and
+ *       {@link io.sara4j.diffusion.pipeline.CaptionDropout} ({@code --proportion_empty_prompts})</li>
  * </ul>
  * {@link io.sara4j.diffusion.pipeline.SeededNoise} draws every noise tensor and timestep on the Java
  * side, so one seed fixes a whole sampling or training run whatever the engine drew before.

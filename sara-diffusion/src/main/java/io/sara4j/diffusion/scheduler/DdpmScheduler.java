@@ -116,13 +116,22 @@ public final class DdpmScheduler implements Scheduler {
      * same array, not a copy) for {@code epsilon}, {@link #velocity} for {@code v_prediction}.
      */
     public NDArray trainingTarget(NDArray original, NDArray noise, NDArray timesteps) {
-        switch (config.predictionType()) {
+        return trainingTarget(config.predictionType(), original, noise, timesteps);
+    }
+
+    /**
+     * The training target of {@code type} rather than of the config's {@code prediction_type} (a
+     * trainer's {@code --prediction-type} override): ε itself for {@code epsilon}, {@link #velocity}
+     * for {@code v_prediction}.
+     */
+    public NDArray trainingTarget(PredictionType type, NDArray original, NDArray noise, NDArray timesteps) {
+        switch (type) {
             case EPSILON:
                 return noise;
             case V_PREDICTION:
                 return velocity(original, noise, timesteps);
             default:
-                throw new AssertionError(config.predictionType());
+                throw new AssertionError(type);
         }
     }
 

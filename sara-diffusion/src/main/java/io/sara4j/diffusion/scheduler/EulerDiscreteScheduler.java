@@ -21,10 +21,16 @@ import java.util.Arrays;
  *   <li>d = (x − x̂_0)/σ_i, the ODE slope dx/dσ;
  *   <li>x' = x + d·(σ_{i+1} − σ_i).
  * </ol>
- * A step is located by its timestep value in {@link #timesteps()} (they are distinct for every
+ * <p>With {@code rescale_betas_zero_snr}, σ_T is computed from ᾱ_T = 2⁻²⁴ instead of 0 (diffusers'
+ * choice), since σ_T = ∞ cannot start a run.
+ *
+ * <p>A step is located by its timestep value in {@link #timesteps()} (they are distinct for every
  * supported spacing), so the scheduler keeps no step counter.
  */
 public final class EulerDiscreteScheduler implements Scheduler {
+    /** ᾱ_T used for σ_T under {@code rescale_betas_zero_snr}: 2⁻²⁴, as diffusers. */
+    static final float ZERO_SNR_TERMINAL_ALPHA_CUMPROD = 0x1.0p-24f;
+
     private final SchedulerConfig config;
     private final NoiseSchedule schedule;
     /** σ_t for every training timestep t, in float32 like the reference. */
@@ -39,6 +45,11 @@ public final class EulerDiscreteScheduler implements Scheduler {
         this.trainingSigmas = new float[schedule.numTrainTimesteps()];
         for (int t = 0; t < trainingSigmas.length; t++) {
             float a = schedule.alphaCumprod(t);
+            if (config.rescaleBetasZeroSnr() && t == trainingSigmas.length - 1) {
+                // ᾱ_T = 0 would make σ_T infinite; diffusers puts ᾱ_T at float16's smallest
+                // subnormal instead, so the first σ of a trailing run is large but finite (≈ 4096)
+                a = ZERO_SNR_TERMINAL_ALPHA_CUMPROD;
+            }
             trainingSigmas[t] = sqrt((1f - a) / a);
         }
     }

@@ -30,7 +30,11 @@ public final class NoiseSchedule {
         }
     }
 
-    /** The schedule of {@code config}: {@code trained_betas} if given, else {@code beta_schedule}. */
+    /**
+     * The schedule of {@code config}: {@code trained_betas} if given, else {@code beta_schedule};
+     * then, with {@code rescale_betas_zero_snr}, rescaled to zero terminal SNR
+     * ({@link ZeroTerminalSnr}; the last ᾱ is then exactly 0).
+     */
     public static NoiseSchedule of(SchedulerConfig config) {
         int n = config.numTrainTimesteps();
         float[] betas = new float[n];
@@ -42,6 +46,17 @@ public final class NoiseSchedule {
             double[] exact = config.betaSchedule().betas(n, config.betaStart(), config.betaEnd());
             for (int t = 0; t < n; t++) {
                 betas[t] = (float) exact[t];
+            }
+        }
+        if (config.rescaleBetasZeroSnr()) {
+            // diffusers rescales the float32 betas it holds; the rescaling itself runs in float64 here
+            double[] held = new double[n];
+            for (int t = 0; t < n; t++) {
+                held[t] = betas[t];
+            }
+            double[] rescaled = ZeroTerminalSnr.rescale(held);
+            for (int t = 0; t < n; t++) {
+                betas[t] = (float) rescaled[t];
             }
         }
         return new NoiseSchedule(betas);

@@ -17,6 +17,26 @@ public enum PredictionType {
         this.jsonName = jsonName;
     }
 
+    /**
+     * The type named {@code name} ({@code epsilon} or {@code v_prediction}), as a command line gives
+     * it.
+     *
+     * @throws IllegalArgumentException for any other name; {@code sample} (x₀-prediction) is
+     *     refused with the reason, since the schedulers here do not implement it
+     */
+    public static PredictionType fromName(String name) {
+        for (PredictionType type : values()) {
+            if (type.jsonName.equals(name)) {
+                return type;
+            }
+        }
+        if ("sample".equals(name)) {
+            throw new IllegalArgumentException("prediction type 'sample' (x0-prediction) is not supported:"
+                    + " the DDPM, DDIM and Euler schedulers here implement only epsilon and v_prediction");
+        }
+        throw new IllegalArgumentException("unknown prediction type '" + name + "' (supported: epsilon, v_prediction)");
+    }
+
     /** The name used in {@code scheduler_config.json}. */
     @JsonValue
     @Override

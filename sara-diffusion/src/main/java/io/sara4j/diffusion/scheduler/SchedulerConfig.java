@@ -52,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * @param stepsOffset {@code steps_offset}, added to {@code leading} timesteps (0)
  * @param timestepSpacing {@code timestep_spacing}; null when absent, meaning each scheduler's
  *     diffusers default ({@link #timestepSpacingOr})
- * @param rescaleBetasZeroSnr {@code rescale_betas_zero_snr}: must be false
+ * @param rescaleBetasZeroSnr {@code rescale_betas_zero_snr}: rescale the betas to zero terminal
+ *     SNR (ᾱ_T = 0; Lin et al. 2024), used with {@code v_prediction} and {@code trailing} spacing
+ *     (false)
  * @param interpolationType {@code interpolation_type}, Euler: must be {@code linear}
  * @param useKarrasSigmas {@code use_karras_sigmas}, Euler: must be false
  * @param timestepType {@code timestep_type}, Euler: must be {@code discrete}
@@ -136,9 +138,6 @@ public record SchedulerConfig(
         }
         if (stepsOffset < 0) {
             throw invalid("steps_offset", stepsOffset, "an integer >= 0");
-        }
-        if (rescaleBetasZeroSnr) {
-            throw unsupported("rescale_betas_zero_snr", true, "false");
         }
         if (!"linear".equals(interpolationType)) {
             throw unsupported("interpolation_type", interpolationType, "linear");

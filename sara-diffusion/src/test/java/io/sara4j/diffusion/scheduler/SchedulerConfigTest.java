@@ -96,8 +96,6 @@ class SchedulerConfigTest {
                 .hasMessageContaining("`thresholding`").hasMessageContaining("supported: false");
         assertThatThrownBy(() -> SchedulerConfig.fromJson("{\"use_karras_sigmas\": true}"))
                 .hasMessageContaining("`use_karras_sigmas`");
-        assertThatThrownBy(() -> SchedulerConfig.fromJson("{\"rescale_betas_zero_snr\": true}"))
-                .hasMessageContaining("`rescale_betas_zero_snr`");
         assertThatThrownBy(() -> SchedulerConfig.fromJson("{\"interpolation_type\": \"log_linear\"}"))
                 .hasMessageContaining("`interpolation_type`").hasMessageContaining("supported: linear");
         assertThatThrownBy(() -> SchedulerConfig.fromJson("{\"timestep_type\": \"continuous\"}"))
@@ -154,5 +152,16 @@ class SchedulerConfigTest {
         }
         assertThat(all[1].toJson()).contains("\"_class_name\" : \"DDIMScheduler\"")
                 .contains("\"timestep_spacing\" : \"leading\"");
+    }
+
+    @Test
+    void predictionTypeNamesParseAndSampleIsRefusedWithTheReason() {
+        assertThat(PredictionType.fromName("epsilon")).isEqualTo(PredictionType.EPSILON);
+        assertThat(PredictionType.fromName("v_prediction")).isEqualTo(PredictionType.V_PREDICTION);
+        assertThatThrownBy(() -> PredictionType.fromName("sample"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'sample'")
+                .hasMessageContaining("not supported");
+        assertThatThrownBy(() -> PredictionType.fromName("v"))
+                .hasMessageContaining("supported: epsilon, v_prediction");
     }
 }
