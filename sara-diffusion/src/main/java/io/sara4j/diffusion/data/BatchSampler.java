@@ -15,7 +15,7 @@ import java.util.List;
  * on (seed, e), {@link #batch(long)} gives the batch of any global step directly, which is what a
  * resumed run needs. The same seed gives the same batches on every JVM.
  */
-public final class BatchSampler {
+public final class BatchSampler implements Sampler {
     private final int size;
     private final int batchSize;
     private final long seed;
@@ -52,6 +52,7 @@ public final class BatchSampler {
     }
 
     /** Number of examples sampled from. */
+    @Override
     public int size() {
         return size;
     }
@@ -62,6 +63,7 @@ public final class BatchSampler {
     }
 
     /** Batches in each epoch: ⌊size / batchSize⌋ with dropLast, otherwise ⌈size / batchSize⌉. */
+    @Override
     public int batchesPerEpoch() {
         return dropLast ? size / batchSize : (size + batchSize - 1) / batchSize;
     }
@@ -72,6 +74,7 @@ public final class BatchSampler {
     }
 
     /** All batches of epoch {@code epoch}, in order. */
+    @Override
     public List<int[]> epoch(long epoch) {
         int[] order = order(epoch);
         List<int[]> batches = new ArrayList<>(batchesPerEpoch());
@@ -85,6 +88,7 @@ public final class BatchSampler {
      * The batch drawn at global step {@code step} (0-based): batch {@code step mod n} of epoch
      * {@code step / n}, with n = {@link #batchesPerEpoch()}.
      */
+    @Override
     public int[] batch(long step) {
         if (step < 0) {
             throw new IllegalArgumentException("step must be non-negative, found " + step);

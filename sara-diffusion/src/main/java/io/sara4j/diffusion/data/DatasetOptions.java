@@ -20,9 +20,26 @@ import java.util.Arrays;
  * @param imageColumn metadata field holding the image's path relative to the folder
  * @param cacheImages keep each decoded and resized image (before the crop) on the Java heap
  * @param seed seeds the stream of crop and flip draws of {@link ImageCaptionDataset#images}
+ * @param maxImagePixels images whose header claims more pixels (width × height) are refused before
+ *     they are decoded (default {@link #DEFAULT_MAX_IMAGE_PIXELS})
+ * @param skipBadImages leave out images that fail the check of {@link ImageCaptionDataset#open}
+ *     (listed by {@link ImageCaptionDataset#skipped()}) instead of refusing the folder
+ * @param buckets train on aspect-ratio buckets of about R² pixels ({@link BucketTable}) instead of
+ *     R × R squares
+ * @param bucketStep the bucket sides are multiples of this (64 for Stable Diffusion: 8 latent pixels)
  */
 public record DatasetOptions(int resolution, Crop crop, boolean randomFlip, Interpolation interpolation,
-        String captionPrefix, String captionColumn, String imageColumn, boolean cacheImages, long seed) {
+        String captionPrefix, String captionColumn, String imageColumn, boolean cacheImages, long seed,
+        long maxImagePixels, boolean skipBadImages, boolean buckets, int bucketStep) {
+
+    /**
+     * Pillow's decompression-bomb limit ({@code Image.MAX_IMAGE_PIXELS}, 89,478,485 pixels: about
+     * 0.25 GiB of 24-bit pixels), the cap users of the Python trainers already know.
+     */
+    public static final long DEFAULT_MAX_IMAGE_PIXELS = 89_478_485L;
+
+    /** Stable Diffusion's bucket step: the VAE divides by 8 and the UNet halves the latent 3 times. */
+    public static final int DEFAULT_BUCKET_STEP = 64;
 
     /** Validates every field, naming it. */
     public DatasetOptions {
@@ -45,6 +62,12 @@ public record DatasetOptions(int resolution, Crop crop, boolean randomFlip, Inte
         if (captionColumn.equals(imageColumn)) {
             throw new IllegalArgumentException("captionColumn and imageColumn are both '" + imageColumn + "'");
         }
+        if (maxImagePixels < 1) {
+            throw new IllegalArgumentException("maxImagePixels must be at least 1, found " + maxImagePixels);
+        }
+        if (bucketStep < 1) {
+            throw new IllegalArgumentException("bucketStep must be at least 1, found " + bucketStep);
+        }
     }
 
     /** A builder with the reference script's defaults; the resolution must be set. */
@@ -63,6 +86,10 @@ public record DatasetOptions(int resolution, Crop crop, boolean randomFlip, Inte
         private String imageColumn = "file_name";
         private boolean cacheImages;
         private long seed;
+        private long maxImagePixels = DEFAULT_MAX_IMAGE_PIXELS;
+        private boolean skipBadImages;
+        private boolean buckets;
+        private int bucketStep = DEFAULT_BUCKET_STEP;
 
         private Builder() {}
 
@@ -120,13 +147,37 @@ public record DatasetOptions(int resolution, Crop crop, boolean randomFlip, Inte
             return this;
         }
 
+        /** Pixel cap (width × height from the header) above which an image is refused undecoded (default 89,478,485). */
+        public Builder optMaxImagePixels(long maxImagePixels) {
+            this.maxImagePixels = maxImagePixels;
+            return this;
+        }
+
+        /** Leave out unusable images instead of refusing the folder (default off: refuse). */
+        public Builder optSkipBadImages(boolean skipBadImages) {
+            this.skipBadImages = skipBadImages;
+            return this;
+        }
+
+        /** Aspect-ratio buckets instead of square crops (default off). */
+        public Builder optBuckets(boolean buckets) {
+            this.buckets = buckets;
+            return this;
+        }
+
+        /** Multiple that bucket sides are rounded to (default 64); R must be a multiple of it. */
+        public Builder optBucketStep(int bucketStep) {
+            this.bucketStep = bucketStep;
+            return this;
+        }
+
         /** The options; fails naming the field that is missing or invalid. */
         public DatasetOptions build() {
             if (resolution == -1) {
                 throw new IllegalArgumentException("resolution is required: call setResolution(R)");
             }
             return new DatasetOptions(resolution, crop, randomFlip, interpolation, captionPrefix, captionColumn,
-                    imageColumn, cacheImages, seed);
+                    imageColumn, cacheImages, seed, maxImagePixels, skipBadImages, buckets, bucketStep);
         }
     }
 }

@@ -12,6 +12,9 @@ package io.sara4j.diffusion.data;
  * {@link SplitMix64} stream: the crop's top, then its left offset, then the flip coin, each drawn
  * whatever the options so that one image always uses three values.
  *
+ * <p>For aspect-ratio buckets ({@link BucketTable}) the same steps run with a w × h target instead
+ * of R × R: {@link #resizeToCover} then {@link #cropAndFlip(RgbImage, int, int, SplitMix64)}.
+ *
  * @param resolution side R of the square output
  * @param crop center or random crop
  * @param randomFlip mirror with probability ½
@@ -46,25 +49,50 @@ public record ImageTransform(int resolution, Crop crop, boolean randomFlip, Inte
 
     /** The image with its shorter side resized to R (unchanged if it already is R). */
     public RgbImage resize(RgbImage image) {
-        int[] size = resizedSize(image.width(), image.height(), resolution);
+        return resizeToCover(image, resolution, resolution);
+    }
+
+    /**
+     * Output (width, height) of the smallest resize that covers a targetWidth × targetHeight
+     * bucket keeping the aspect ratio: the side that fits exactly is set, the other is
+     * ⌊target · long / short⌋ as in {@link #resizedSize}, to which it reduces for a square target.
+     */
+    public static int[] coverSize(int width, int height, int targetWidth, int targetHeight) {
+        if ((long) width * targetHeight > (long) height * targetWidth) { // wider than the target: fit the height
+            return new int[] {(int) ((double) ((long) targetHeight * width) / height), targetHeight};
+        }
+        return new int[] {targetWidth, (int) ((double) ((long) targetWidth * height) / width)};
+    }
+
+    /** The image resized to cover targetWidth × targetHeight (see {@link #coverSize}). */
+    public RgbImage resizeToCover(RgbImage image, int targetWidth, int targetHeight) {
+        int[] size = coverSize(image.width(), image.height(), targetWidth, targetHeight);
         return image.resize(size[0], size[1], interpolation);
     }
 
     /** Cuts the R × R square out of a resized image and flips it if so drawn. */
     public RgbImage cropAndFlip(RgbImage resized, SplitMix64 random) {
-        int spareY = resized.height() - resolution;
-        int spareX = resized.width() - resolution;
+        return cropAndFlip(resized, resolution, resolution, random);
+    }
+
+    /**
+     * Cuts width × height out of a resized image (center or random, as the crop option says) and
+     * flips it if so drawn; the draws are the same three as for the square.
+     */
+    public RgbImage cropAndFlip(RgbImage resized, int width, int height, SplitMix64 random) {
+        int spareY = resized.height() - height;
+        int spareX = resized.width() - width;
         if (spareX < 0 || spareY < 0) {
             throw new IllegalArgumentException("image " + resized.width() + " × " + resized.height()
-                    + " is smaller than the " + resolution + " × " + resolution + " crop: resize it first");
+                    + " is smaller than the " + width + " × " + height + " crop: resize it first");
         }
         int drawnTop = random.nextInt(spareY + 1);
         int drawnLeft = random.nextInt(spareX + 1);
         boolean drawnFlip = random.nextBoolean();
         int top = crop == Crop.CENTER ? (int) Math.rint(spareY / 2.0) : drawnTop;
         int left = crop == Crop.CENTER ? (int) Math.rint(spareX / 2.0) : drawnLeft;
-        RgbImage square = resized.crop(left, top, resolution, resolution);
-        return randomFlip && drawnFlip ? square.flipHorizontal() : square;
+        RgbImage cut = resized.crop(left, top, width, height);
+        return randomFlip && drawnFlip ? cut.flipHorizontal() : cut;
     }
 
     /** {@link #resize} then {@link #cropAndFlip}. */

@@ -13,13 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
 
 /**
  * Reads and checks the {@code metadata.jsonl} of a HuggingFace {@code imagefolder}: one JSON
@@ -27,8 +23,10 @@ import javax.imageio.stream.ImageInputStream;
  * under the caption column. Blank lines are skipped.
  *
  * <p>Every line is checked before anything is returned (valid JSON object, both fields present and
- * strings, the image inside the folder, present, and with an image header a reader recognises), and
- * all problems are reported together, each as {@code <file>:<line>: <what is wrong>}.
+ * strings, the image path inside the folder), and all problems are reported together, each as
+ * {@code <file>:<line>: <what is wrong>}. The image files themselves are checked afterwards by
+ * {@link ImageCaptionDataset#open} ({@link ImageCheck}), because a bad image, unlike a bad line,
+ * may be skipped.
  */
 final class MetadataJsonl {
     static final String FILE_NAME = "metadata.jsonl";
@@ -117,10 +115,6 @@ final class MetadataJsonl {
         String name = stringField(node, options.imageColumn(), "image column");
         String caption = stringField(node, options.captionColumn(), "caption column");
         Path image = resolveInside(folder, name, options.imageColumn());
-        String unreadable = probe(image);
-        if (unreadable != null) {
-            throw new IllegalArgumentException("image " + image + " " + unreadable);
-        }
         Map<String, String> fields = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> field : node.properties()) {
             JsonNode value = field.getValue();
@@ -159,33 +153,5 @@ final class MetadataJsonl {
                     + " found \"" + name + "\"");
         }
         return resolved;
-    }
-
-    /** Null if the file exists and a reader recognises its header; otherwise what is wrong. */
-    private static String probe(Path image) {
-        if (!Files.isRegularFile(image)) {
-            return "does not exist";
-        }
-        if (!Files.isReadable(image)) {
-            return "cannot be read (permissions)";
-        }
-        try (ImageInputStream in = ImageIO.createImageInputStream(image.toFile())) {
-            Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
-            if (readers == null || !readers.hasNext()) {
-                return "is not a readable image (expected PNG, JPEG, BMP or GIF)";
-            }
-            ImageReader reader = readers.next();
-            try {
-                reader.setInput(in, true, true);
-                if (reader.getWidth(0) < 1 || reader.getHeight(0) < 1) {
-                    return "has no pixels";
-                }
-            } finally {
-                reader.dispose();
-            }
-        } catch (IOException | RuntimeException e) {
-            return "is not a readable image: " + e.getMessage();
-        }
-        return null;
     }
 }

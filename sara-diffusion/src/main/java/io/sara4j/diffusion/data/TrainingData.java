@@ -21,10 +21,19 @@ public interface TrainingData {
     List<String> captions(int[] indices);
 
     /**
-     * The images of the given examples as a (B, 3, R, R) float32 batch in [−1, 1], created in
+     * The images of the given examples as a (B, 3, h, w) float32 batch (h = w = R unless bucketed) in [−1, 1], created in
      * {@code manager}; random augmentation, if any, is fixed by {@code augmentationSeed}.
      *
      * @throws IOException if an image cannot be read
      */
     NDArray images(NDManager manager, int[] indices, long augmentationSeed) throws IOException;
+
+    /**
+     * The batches to train on: by default {@link BatchSampler}, shuffling all examples together. A
+     * source whose examples do not all share one size (aspect-ratio buckets) returns a sampler whose
+     * batches {@link #images} can stack.
+     */
+    default Sampler sampler(int batchSize, long seed) {
+        return new BatchSampler(size(), batchSize, seed);
+    }
 }

@@ -143,4 +143,38 @@ class ImageTransformTest {
         }
         return values;
     }
+
+    @Test
+    void coverSizeFitsOneSideAndReducesToResizedSizeForSquares() {
+        assertThat(ImageTransform.coverSize(768, 512, 640, 384)).containsExactly(640, 426); // int(640·512/768)
+        assertThat(ImageTransform.coverSize(1200, 300, 1024, 256)).containsExactly(1024, 256);
+        assertThat(ImageTransform.coverSize(100, 1000, 256, 1024)).containsExactly(256, 2560);
+        int[][] sizes = {{7, 5}, {5, 9}, {640, 480}, {8, 8}, {3, 1000}};
+        for (int[] size : sizes) {
+            assertThat(ImageTransform.coverSize(size[0], size[1], 4, 4))
+                    .containsExactly(ImageTransform.resizedSize(size[0], size[1], 4));
+        }
+    }
+
+    @Test
+    void coverThenCropGivesTheBucketShape() {
+        int[] pixels = new int[12 * 8];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = i * 997;
+        }
+        RgbImage image = RgbImage.of(12, 8, pixels);
+        for (Crop crop : Crop.values()) {
+            ImageTransform transform = new ImageTransform(4, crop, true, Interpolation.BILINEAR);
+            RgbImage covered = transform.resizeToCover(image, 5, 2);
+            assertThat(covered.width()).isGreaterThanOrEqualTo(5);
+            assertThat(covered.height()).isGreaterThanOrEqualTo(2);
+            assertThat(covered.width() == 5 || covered.height() == 2).isTrue();
+            RgbImage cut = transform.cropAndFlip(covered, 5, 2, new SplitMix64(3));
+            assertThat(new int[] {cut.width(), cut.height()}).containsExactly(5, 2);
+        }
+        // a center crop of an exact fit is the resized image itself
+        ImageTransform center = new ImageTransform(4, Crop.CENTER, false, Interpolation.BILINEAR);
+        RgbImage exact = center.resizeToCover(image, 6, 4);
+        assertThat(center.cropAndFlip(exact, 6, 4, new SplitMix64(0)).pixels()).containsExactly(exact.pixels());
+    }
 }
