@@ -2,7 +2,6 @@ package io.sara4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import io.sara4j.cli.report.HtmlReport;
-import io.sara4j.cli.report.LossChart;
 import io.sara4j.cli.report.SampleStrips;
 import io.sara4j.core.io.AtomicFiles;
 import io.sara4j.core.nn.Engines;
@@ -18,6 +17,7 @@ import io.sara4j.diffusion.loading.ConfigJson;
 import io.sara4j.diffusion.pipeline.GenerationRequest;
 import io.sara4j.diffusion.pipeline.Sampler;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
+import io.sara4j.diffusion.training.LossChart;
 import io.sara4j.diffusion.training.Trainer;
 import io.sara4j.diffusion.training.TrainingConfig;
 import java.io.IOException;
@@ -30,12 +30,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code sara demo}: the whole method on the bundled base model in one command. It generates

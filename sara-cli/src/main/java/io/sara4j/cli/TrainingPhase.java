@@ -2,7 +2,6 @@ package io.sara4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import io.sara4j.cli.report.LossChart;
 import io.sara4j.core.io.AtomicFiles;
 import io.sara4j.core.peft.FineTuner;
 import io.sara4j.diffusion.data.DatasetOptions;
@@ -10,6 +9,7 @@ import io.sara4j.diffusion.data.ImageCaptionDataset;
 import io.sara4j.diffusion.loading.ConfigJson;
 import io.sara4j.diffusion.pipeline.DiffusersFolder;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
+import io.sara4j.diffusion.training.LossChart;
 import io.sara4j.diffusion.training.Trainer;
 import io.sara4j.diffusion.training.TrainingConfig;
 import io.sara4j.diffusion.training.TrainingResult;

@@ -3,6 +3,7 @@ package io.sara4j.cli.report;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sara4j.diffusion.training.LossChart;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,12 +78,5 @@ class HtmlReportTest {
         assertThatThrownBy(() -> new HtmlReport("t").figure("nope.png", "c").write(dir.resolve("x.html")))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("nope.png");
         assertThat(dir.resolve("x.html")).doesNotExist();
-    }
-
-    @Test
-    void movingAverageMatchesHandComputedMeans() {
-        assertThat(LossChart.movingAverage(new double[] {1, 3, 5, 7}, 2)).containsExactly(1, 2, 4, 6);
-        assertThat(LossChart.window(10)).isEqualTo(1);
-        assertThat(LossChart.window(400)).isEqualTo(20);
     }
 }

@@ -1,4 +1,4 @@
-package io.sara4j.cli.report;
+package io.sara4j.diffusion.training;
 
 import io.sara4j.core.io.AtomicFiles;
 import java.io.IOException;
@@ -17,9 +17,10 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * Loss curves as a PNG plot (XChart): one line per run, read from the {@code losses.csv} that
- * {@link io.sara4j.diffusion.training.Trainer} writes. The per-step diffusion loss is very noisy
- * (each step draws its own timesteps), so each line is a trailing moving average; the legend says
- * over how many steps.
+ * {@link Trainer} writes, or the {@code validation.csv} of a {@link Validator}. The per-step
+ * diffusion loss is very noisy (each step draws its own timesteps), so each line is a trailing
+ * moving average over about 1/20 of its points; the legend says over how many. (Lives here rather
+ * than in the CLI so the validator can redraw its curve during training.)
  */
 public final class LossChart {
     private static final int WIDTH = 900;
@@ -81,10 +82,15 @@ public final class LossChart {
         return Math.max(1, steps / 20);
     }
 
-    /** Plots the named curves (in order) into {@code png}, written atomically. */
+    /** Plots the named training-loss curves (in order) into {@code png}, written atomically. */
     public static void write(String title, Map<String, Curve> curves, Path png) throws IOException {
+        write(title, "training loss", curves, png);
+    }
+
+    /** Plots the named curves (in order) against the step, {@code yAxis} naming the values. */
+    public static void write(String title, String yAxis, Map<String, Curve> curves, Path png) throws IOException {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle("step")
-                .yAxisTitle("training loss").build();
+                .yAxisTitle(yAxis).build();
         chart.getStyler().setMarkerSize(0);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         int longest = curves.values().stream().mapToInt(c -> c.steps().length).max().orElse(1);
