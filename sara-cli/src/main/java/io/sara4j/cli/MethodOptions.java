@@ -34,7 +34,7 @@ final class MethodOptions {
     double threshold;
 
     @Option(names = "--fraction", paramLabel = "F",
-            description = "Instead of --threshold: train the smallest fraction F of the weights (θ is its exact quantile).")
+            description = "Instead of --threshold: train the smallest fraction F of the weights (θ is its exact quantile) (default: none, --threshold is used).")
     Double fraction;
 
     @Option(names = "--lr", paramLabel = "LR",
@@ -66,10 +66,10 @@ final class MethodOptions {
             description = "Re-select the entries still below θ after this many steps; 0 disables (default: half the steps).")
     Long progressiveIter;
 
-    @Option(names = "--include", split = ",", paramLabel = "GLOB", description = "Only tune parameters matching these globs.")
+    @Option(names = "--include", split = ",", paramLabel = "GLOB", description = "Only tune parameters matching these globs (default: every parameter).")
     List<String> include = new ArrayList<>();
 
-    @Option(names = "--exclude", split = ",", paramLabel = "GLOB", description = "Do not tune parameters matching these globs.")
+    @Option(names = "--exclude", split = ",", paramLabel = "GLOB", description = "Do not tune parameters matching these globs (default: none).")
     List<String> exclude = new ArrayList<>();
 
     @Option(names = "--lora-rank", defaultValue = "4", description = "LoRA rank r (default: ${DEFAULT-VALUE}).")
@@ -81,7 +81,7 @@ final class MethodOptions {
     @Option(names = "--lora-dropout", defaultValue = "0", description = "LoRA input dropout (default: ${DEFAULT-VALUE}).")
     double loraDropout;
 
-    @Option(names = "--match-params", description = "LoRA: choose the rank so the trainable count matches SaRA's at --threshold.")
+    @Option(names = "--match-params", description = "LoRA: choose the rank so the trainable count matches SaRA's at --threshold (default: off, --lora-rank).")
     boolean matchParams;
 
     /** Attaches the chosen method to {@code module} for a run of {@code totalSteps} steps. */

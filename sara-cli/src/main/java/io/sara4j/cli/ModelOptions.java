@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 /** The options every command that loads a diffusers folder shares. */
 final class ModelOptions {
     @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "A diffusers-format model folder (model_index.json, unet/, text_encoder/, ...).")
+            description = "A diffusers-format model folder (model_index.json, unet/, text_encoder/, ...) (required).")
     Path model;
 
     @Option(names = "--dtype", defaultValue = "fp32", paramLabel = "TYPE",
@@ -16,7 +16,7 @@ final class ModelOptions {
     String dtype;
 
     @Option(names = "--variant", paramLabel = "NAME",
-            description = "Weights variant to load, e.g. fp16 for *.fp16.safetensors.")
+            description = "Weights variant to load, e.g. fp16 for *.fp16.safetensors (default: the standard file, or the only one present).")
     String variant;
 
     /** The compute type named by {@code --dtype}. */

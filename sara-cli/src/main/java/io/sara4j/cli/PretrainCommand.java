@@ -91,7 +91,7 @@ final class PretrainCommand implements Callable<Integer> {
                 Pretrainer.runFolder(out));
         log.flush();
         long started = System.nanoTime();
-        TrainingResult result = pretrainer.run(out, provenance, new TrainCommand.ProgressLog(log));
+        TrainingResult result = pretrainer.run(out, provenance, TrainingProgress.lines(log));
         // the whole run's curve, also when this invocation only resumed its end
         LossSummary losses = LossSummary.of(out.resolve("losses.csv"));
         List<Double> tenths = losses.meanByTenth();

@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
             io.sara4j.cli.bench.BenchCommand.class, io.sara4j.cli.bench.RankPenaltyBench.class, CommandLine.HelpCommand.class})
 public final class SaraMain implements Runnable {
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
-            description = "Print stack traces and debug detail.")
+            description = "Print stack traces and debug detail (default: off).")
     boolean verbose;
 
     @CommandLine.Spec

@@ -2,9 +2,11 @@ package io.sara4j.diffusion.pipeline;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.sara4j.core.nn.HostArrays;
+import io.sara4j.core.nn.Scalars;
 import io.sara4j.diffusion.scheduler.DdpmScheduler;
 import io.sara4j.diffusion.scheduler.NoiseSchedule;
 import io.sara4j.diffusion.scheduler.PredictionType;
@@ -50,13 +52,24 @@ public final class DiffusionObjective {
     }
 
     /**
-     * The loss of one batch, a scalar in {@code x0}'s manager (with autograd history when called
-     * inside a gradient collector).
+     * A batch's random draws and what follows from them: the noisy samples, their timesteps, the
+     * prediction targets and, with min-SNR weighting, each sample's loss weight (else {@code null}).
+     */
+    public record Draw(NDArray noisy, NDArray timesteps, NDArray target, NDArray weights) {
+        /** Number of samples. */
+        public int size() {
+            return (int) noisy.getShape().get(0);
+        }
+    }
+
+    /**
+     * Draws the noise and timesteps of a whole batch and forms its noisy samples and targets, so
+     * that the loss can then be evaluated on the whole batch or slice by slice (gradient
+     * accumulation) with the same draws.
      *
      * @param x0 clean samples (B, C, H, W)
-     * @param conditioning (B, L, D) text states
      */
-    public NDArray loss(Denoiser model, NDArray x0, NDArray conditioning, SeededNoise random) {
+    public Draw draw(NDArray x0, SeededNoise random) {
         NDManager manager = x0.getManager();
         Shape shape = x0.getShape();
         int batch = (int) shape.get(0);
@@ -67,14 +80,51 @@ public final class DiffusionObjective {
         NDArray timesteps = random.integers(manager, batch, noiseScheduler.config().numTrainTimesteps());
         NDArray noisy = noiseScheduler.addNoise(x0, noise, timesteps);
         NDArray target = noiseScheduler.trainingTarget(predictionType, x0, noise, timesteps);
-        NDArray prediction = model.predict(noisy, timesteps, conditioning);
-        NDArray squaredError = prediction.sub(target).square();
-        if (options.snrGamma() == null) {
-            return squaredError.mean();
+        NDArray weights = options.snrGamma() == null ? null
+                : snrWeights(manager, timesteps.toLongArray(), x0.getDataType());
+        return new Draw(noisy, timesteps, target, weights);
+    }
+
+    /**
+     * The loss of one batch, a scalar in {@code x0}'s manager (with autograd history when called
+     * inside a gradient collector).
+     *
+     * @param x0 clean samples (B, C, H, W)
+     * @param conditioning (B, L, D) text states
+     */
+    public NDArray loss(Denoiser model, NDArray x0, NDArray conditioning, SeededNoise random) {
+        Draw draw = draw(x0, random);
+        return loss(model, draw, conditioning, 0, draw.size());
+    }
+
+    /**
+     * The loss of samples [from, to) of {@code draw}, scaled by (to − from)/B: the slices of a
+     * batch add up to the batch's loss, so their gradients add up to the batch's gradient.
+     *
+     * @param conditioning the whole batch's (B, L, D) text states
+     */
+    public NDArray loss(Denoiser model, Draw draw, NDArray conditioning, int from, int to) {
+        int batch = draw.size();
+        if (from < 0 || to > batch || from >= to) {
+            throw new IllegalArgumentException("slice [" + from + ", " + to + ") of a batch of " + batch);
         }
-        // DJL's PyTorch engine reduces over one axis at a time: flatten each sample first
-        NDArray perSample = squaredError.reshape(batch, -1).mean(new int[] {1});
-        return perSample.mul(snrWeights(manager, timesteps.toLongArray(), perSample.getDataType())).mean();
+        boolean whole = from == 0 && to == batch;
+        NDIndex slice = new NDIndex("{}:{}", from, to);
+        NDArray noisy = whole ? draw.noisy() : draw.noisy().get(slice);
+        NDArray timesteps = whole ? draw.timesteps() : draw.timesteps().get(slice);
+        NDArray target = whole ? draw.target() : draw.target().get(slice);
+        NDArray context = whole ? conditioning : conditioning.get(slice);
+        NDArray prediction = model.predict(noisy, timesteps, context);
+        NDArray squaredError = prediction.sub(target).square();
+        NDArray loss;
+        if (draw.weights() == null) {
+            loss = squaredError.mean();
+        } else {
+            // DJL's PyTorch engine reduces over one axis at a time: flatten each sample first
+            NDArray perSample = squaredError.reshape(to - from, -1).mean(new int[] {1});
+            loss = perSample.mul(whole ? draw.weights() : draw.weights().get(slice)).mean();
+        }
+        return whole ? loss : Scalars.mul(loss, (double) (to - from) / batch);
     }
 
     /** The scheduler that defines the forward process. */

@@ -9,17 +9,23 @@ import io.sara4j.core.nn.Engines;
 import io.sara4j.core.peft.ExponentialMovingAverage;
 import io.sara4j.core.peft.FineTuner;
 import io.sara4j.core.peft.StepReport;
-import io.sara4j.diffusion.data.BatchSampler;
+import io.sara4j.diffusion.data.Crop;
+import io.sara4j.diffusion.data.DatasetOptions;
+import io.sara4j.diffusion.data.ImageCaptionDataset;
+import io.sara4j.diffusion.data.Sampler;
 import io.sara4j.diffusion.data.SplitMix64;
 import io.sara4j.diffusion.data.TrainingData;
+import io.sara4j.diffusion.pipeline.CaptionDropout;
 import io.sara4j.diffusion.pipeline.DiffusionObjective;
 import io.sara4j.diffusion.pipeline.SeededNoise;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import io.sara4j.diffusion.scheduler.DdpmScheduler;
 import io.sara4j.diffusion.unet.UNet2DConditionModel;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -60,42 +66,80 @@ public final class Trainer {
      */
     public TrainingResult run(Path runDir, TrainingListener listener) throws IOException {
         Files.createDirectories(runDir);
-        Checkpoint checkpoint = new Checkpoint(runDir, config, data.size());
-        long first = checkpoint.restore(tuner);
-        if (first > 0) {
-            listener.onResume(first);
+        ValidationSettings vs = config.validation();
+        TrainingData train = data;
+        TrainingData heldOut = null;
+        if (vs.validationSplit() > 0) {
+            TrainingSplit split = TrainingSplit.byFraction(data, vs.validationSplit(), config.seed());
+            train = split.train();
+            heldOut = split.heldOut();
+        } else if (vs.validationData() != null) {
+            heldOut = ImageCaptionDataset.open(vs.validationData(), validationOptions(vs));
         }
-        BatchSampler sampler = new BatchSampler(data.size(), config.batchSize(), config.seed());
-        DiffusionObjective objective = new DiffusionObjective(new DdpmScheduler(pipeline.schedulerConfig()));
+        UNet2DConditionModel unet = pipeline.unet();
+        Checkpoint checkpoint = new Checkpoint(runDir, config, train.size());
+        ExponentialMovingAverage ema = config.emaDecay() == null ? null
+                : ExponentialMovingAverage.start(tuner, config.emaDecay());
+        LatentCache cache = null;
+        if (config.cacheLatents()) {
+            if (pipeline.vae() == null) {
+                listener.onNote("latent cache: off, this model has no VAE (it trains on pixels)");
+            } else if (train instanceof ImageCaptionDataset d && d.options().crop() == Crop.RANDOM) {
+                listener.onNote("latent cache: off, random crops give every step new pixels (use --center-crop to cache)");
+            } else {
+                cache = new LatentCache(pipeline.vae());
+            }
+        }
+        try (ExponentialMovingAverage closeEma = ema; LatentCache closeCache = cache) {
+            // the base row of the sample grids and the step-0 validation loss: before any trained value is loaded
+            Validator validator = vs.prompts().isEmpty() && heldOut == null ? null
+                    : Validator.start(pipeline, vs, heldOut, runDir, ema == null ? Validator.Weights.CURRENT
+                            : body -> runWithAverage(ema, body));
+            long first = checkpoint.restore(tuner);
+            checkpoint.restoreEma(ema, first);
+            if (first > 0) {
+                listener.onResume(first);
+            }
+            return loop(runDir, listener, train, checkpoint, ema, cache, validator, first);
+        }
+    }
+
+    private TrainingResult loop(Path runDir, TrainingListener listener, TrainingData train, Checkpoint checkpoint,
+            ExponentialMovingAverage ema, LatentCache cache, Validator validator, long first) throws IOException {
+        Sampler sampler = train.sampler(config.batchSize(), config.seed());
+        DiffusionObjective objective = new DiffusionObjective(new DdpmScheduler(pipeline.schedulerConfig()), config.loss());
+        CaptionDropout dropout = new CaptionDropout(config.captionDropout(), config.seed());
         Engine engine = Engines.pytorch();
         long started = System.nanoTime();
         double firstLoss = Double.NaN;
         StepReport last = null;
         UNet2DConditionModel unet = pipeline.unet();
-        unet.setTraining(true);
-        unet.setGradientCheckpointing(config.gradientCheckpointing());
-        try (ExponentialMovingAverage ema = config.emaDecay() == null ? null
-                        : ExponentialMovingAverage.start(tuner, config.emaDecay());
-                StepLogs logs = StepLogs.open(runDir, first);
+        try (StepLogs logs = StepLogs.open(runDir, first);
                 NDManager root = engine.newBaseManager()) {
-            checkpoint.restoreEma(ema, first);
             for (long step = first; step < config.steps(); step++) {
+                unet.setTraining(true);
+                unet.setGradientCheckpointing(config.gradientCheckpointing());
                 long stepStarted = System.nanoTime();
-                last = trainStep(root, engine, sampler.batch(step), step, objective);
+                last = trainStep(root, engine, train, sampler.batch(step), step, objective, dropout, cache);
                 if (ema != null) {
                     ema.update();
                 }
                 firstLoss = Double.isNaN(firstLoss) ? last.loss() : firstLoss;
                 double pace = (System.nanoTime() - started) / 1e9 / (step - first + 1);
                 logs.append(last, pace, (System.nanoTime() - stepStarted) / 1e9);
-                boolean done = step + 1 == config.steps();
-                if ((step + 1) % config.logEvery() == 0 || done) {
+                long done = step + 1;
+                if (validator != null && validator.due(done)) {
+                    unet.setTraining(false);
+                    unet.setGradientCheckpointing(false);
+                    listener.onValidation(done, validator.run(done));
+                }
+                if (done % config.logEvery() == 0 || done == config.steps()) {
                     listener.onStep(last, config.steps(), pace);
                 }
-                if (done || (config.checkpointEvery() > 0 && (step + 1) % config.checkpointEvery() == 0)) {
+                if (done == config.steps() || (config.checkpointEvery() > 0 && done % config.checkpointEvery() == 0)) {
                     logs.flush();
                     checkpoint.write(tuner, ema);
-                    listener.onCheckpoint(step + 1, checkpoint.folder());
+                    listener.onCheckpoint(done, checkpoint.folder());
                 }
             }
             if (last == null) {
@@ -105,26 +149,79 @@ public final class Trainer {
             unet.setTraining(false);
             unet.setGradientCheckpointing(false);
         }
+        if (cache != null) {
+            listener.onNote(cache.summary());
+        }
         return new TrainingResult(config.steps(), first, firstLoss, last == null ? Double.NaN : last.loss(),
                 checkpoint.adapterFile(), (System.nanoTime() - started) / 1e9);
     }
 
-    /** One optimizer step on the examples {@code indices}; every temporary is closed on return. */
-    private StepReport trainStep(NDManager root, Engine engine, int[] indices, long step, DiffusionObjective objective)
-            throws IOException {
+    /** Runs a validation body with the moving average's values in the model. */
+    private static void runWithAverage(ExponentialMovingAverage ema, Validator.Body body) throws IOException {
+        try {
+            ema.withAveragedValues(() -> {
+                try {
+                    body.run();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                return null;
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    /** Held-out images are seen as the model sees them, without random crops or flips. */
+    private DatasetOptions validationOptions(ValidationSettings vs) {
+        DatasetOptions o = data instanceof ImageCaptionDataset d ? d.options() : null;
+        int side = o == null ? pipeline.defaultImageSize() : o.resolution();
+        return DatasetOptions.builder().setResolution(side).optCrop(Crop.CENTER).optRandomFlip(false)
+                .optCaptionPrefix(o == null ? "" : o.captionPrefix()).optSeed(config.seed()).build();
+    }
+
+    /**
+     * One optimizer step on the examples {@code indices}: the whole batch's images, text states,
+     * latents, noise and timesteps first, then the UNet in {@code gradAccum} slices whose
+     * gradients add up; every temporary is closed on return. The report's loss is the batch's.
+     */
+    private StepReport trainStep(NDManager root, Engine engine, TrainingData train, int[] indices, long step,
+            DiffusionObjective objective, CaptionDropout dropout, LatentCache cache) throws IOException {
         long key = SplitMix64.forKey(config.seed(), step).nextLong();
         try (NDManager scope = root.newSubManager(); NDScope arrays = new NDScope()) {
             arrays.suppressNotUsedWarning();
-            List<String> captions = data.captions(indices);
-            NDArray images = data.images(scope, indices, key);           // (B, 3, R, R) in [-1, 1]
+            List<String> captions = new ArrayList<>(train.captions(indices));
+            for (int i = 0; i < indices.length; i++) {
+                captions.set(i, dropout.apply(captions.get(i), step, indices[i]));
+            }
+            NDArray images = train.images(scope, indices, key);           // (B, 3, h, w) in [-1, 1]
             SeededNoise noise = new SeededNoise(key);
             NDArray conditioning = pipeline.encodePrompts(scope, captions); // (B, 77, D), not recorded
-            NDArray x0 = pipeline.encodeImages(images, noise);              // (B, C, h, w), not recorded
+            NDArray x0 = cache == null ? pipeline.encodeImages(images, noise) // (B, C, h/8, w/8), not recorded
+                    : cache.encode(images, noise);
+            DiffusionObjective.Draw draw = objective.draw(x0, noise);
             engine.setRandomSeed((int) (key ^ (key >>> 32)));                // dropout masks of this step
-            try (GradientCollector collector = engine.newGradientCollector()) {
-                NDArray loss = objective.loss(pipeline.denoiser(), x0, conditioning, noise);
-                return tuner.step(loss);
+            int batch = indices.length;
+            int slices = Math.min(config.gradAccum(), batch);
+            double batchLoss = 0;
+            StepReport report = null;
+            for (int m = 0; m < slices; m++) {
+                int from = m * batch / slices;
+                int to = (m + 1) * batch / slices;
+                try (NDScope slice = new NDScope(); GradientCollector collector = engine.newGradientCollector()) {
+                    slice.suppressNotUsedWarning();
+                    NDArray loss = objective.loss(pipeline.denoiser(), draw, conditioning, from, to);
+                    if (m < slices - 1) {
+                        batchLoss += loss.getFloat();
+                        tuner.accumulate(loss);   // this slice's activations are freed with its scope
+                    } else {
+                        report = tuner.step(loss);
+                        batchLoss += report.loss();
+                    }
+                }
             }
+            return slices == 1 ? report : new StepReport(report.step(), batchLoss, report.penalty(), report.learningRate(),
+                    report.gradNorm(), report.trainable());
         }
     }
 }

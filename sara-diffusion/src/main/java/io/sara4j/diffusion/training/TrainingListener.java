@@ -14,6 +14,12 @@ public interface TrainingListener {
     /** Called once when a run continues from a checkpoint. */
     default void onResume(long step) {}
 
+    /** Called after each validation with the held-out loss (NaN without held-out data). */
+    default void onValidation(long step, double loss) {}
+
+    /** A remark for the log (what the latent cache saved, an option without effect). */
+    default void onNote(String note) {}
+
     /** A listener that ignores everything. */
     static TrainingListener silent() {
         return (report, total, pace) -> {};
