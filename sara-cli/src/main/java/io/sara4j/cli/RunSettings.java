@@ -28,7 +28,11 @@ final class RunSettings {
 
     private RunSettings() {}
 
-    static void write(Path runDir, CommandSpec spec, StableDiffusionPipeline pipeline, TrainingConfig config,
+    /**
+     * Writes the file and returns its JSON, which the caller also hands to the tuner so that the
+     * adapters carry it ({@link FineTuner#setTrainingRecord}).
+     */
+    static String write(Path runDir, CommandSpec spec, StableDiffusionPipeline pipeline, TrainingConfig config,
             FineTuner tuner) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         root.put("command", "sara " + spec.name() + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs()));
@@ -50,6 +54,8 @@ final class RunSettings {
         resolved.put("unet_parameters", pipeline.unet().parameterCount());
         resolved.put("trainable_values", tuner.trainableCount());
         Files.createDirectories(runDir);
-        AtomicFiles.writeString(runDir.resolve(FILE), JSON.writeValueAsString(root));
+        String json = JSON.writeValueAsString(root);
+        AtomicFiles.writeString(runDir.resolve(FILE), json);
+        return json;
     }
 }

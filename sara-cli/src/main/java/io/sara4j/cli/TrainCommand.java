@@ -144,6 +144,11 @@ final class TrainCommand implements Callable<Integer> {
             + " the training area, instead of square crops (default: off).")
     boolean buckets;
 
+    @Option(names = "--bucket-step", paramLabel = "N",
+            description = "Bucket sides are multiples of N pixels (default: 64 when it divides the resolution, else the"
+                    + " largest power of two that does).")
+    Integer bucketStep;
+
     @Option(names = "--skip-bad-images", description = "Leave out images that cannot be decoded or exceed the pixel cap,"
             + " and say which, instead of refusing the folder (default: refuse).")
     boolean skipBadImages;
@@ -167,7 +172,8 @@ final class TrainCommand implements Callable<Integer> {
             int side = resolution == null ? pipeline.defaultImageSize() : resolution;
             ImageCaptionDataset dataset = ImageCaptionDataset.open(data, DatasetOptions.builder().setResolution(side)
                     .optCrop(centerCrop ? Crop.CENTER : Crop.RANDOM).optRandomFlip(flip)
-                    .optCaptionPrefix(captionPrefix).optSeed(seed).optBuckets(buckets).optSkipBadImages(skipBadImages)
+                    .optCaptionPrefix(captionPrefix).optSeed(seed).optBuckets(buckets).optBucketStep(bucketStep == null ? defaultBucketStep(side) : bucketStep)
+                    .optSkipBadImages(skipBadImages)
                     .optMaxImagePixels(maxImagePixels).build());
             if (!dataset.skipReport().isEmpty()) {
                 log.println("sara: " + dataset.skipReport());
@@ -193,7 +199,7 @@ final class TrainCommand implements Callable<Integer> {
                         method.method, dataset.size(), side, side, tuner.trainableCount(), pipeline.unet().parameterCount(),
                         100.0 * tuner.trainableCount() / pipeline.unet().parameterCount());
                 log.flush();
-                RunSettings.write(out, spec, pipeline, config, tuner);
+                tuner.setTrainingRecord(RunSettings.write(out, spec, pipeline, config, tuner));
                 TrainingListener progress = TrainingProgress.forOutput(log);
                 TrainingResult result = new Trainer(pipeline, tuner, dataset, config).run(out, progress);
                 log.printf(Locale.ROOT, "sara: done in %.1f s; loss %.4f -> %.4f; training state %,d bytes; adapter %s%n",
@@ -202,6 +208,15 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** 64 (kohya's step) when it divides the resolution, else the largest power of two that does. */
+    static int defaultBucketStep(int resolution) {
+        int step = 64;
+        while (step > 1 && resolution % step != 0) {
+            step /= 2;
+        }
+        return step;
     }
 
     /** Options given that have no effect in this configuration, each with the reason. */
@@ -221,6 +236,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (validationData != null && validationSplit > 0) {
             notes.add("--validation-data and --validation-split both given: the split is used, the folder is not");
+        }
+        if (!buckets && parsed.hasMatchedOption("--bucket-step")) {
+            notes.add("--bucket-step has no effect without --buckets");
         }
         if (buckets && parsed.hasMatchedOption("--center-crop")) {
             notes.add("--center-crop applies within each bucket's aspect ratio");

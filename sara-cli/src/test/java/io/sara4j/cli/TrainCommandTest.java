@@ -2,6 +2,7 @@ package io.sara4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.peft.AdapterFiles;
 import io.sara4j.diffusion.data.shapes.ShapesDataset;
 import io.sara4j.diffusion.data.shapes.ShapesOptions;
@@ -102,14 +103,18 @@ class TrainCommandTest {
         assertThat(config.at("/training/gradientCheckpointing").asBoolean()).isTrue();
         assertThat(config.at("/training/loss/snrGamma").asDouble()).isEqualTo(5.0);
         assertThat(config.at("/resolved/trainable_values").asLong()).isPositive();
+        try (SafetensorsFile adapter = SafetensorsFile.open(out.resolve("adapter.safetensors"))) {
+            assertThat(new ObjectMapper().readTree(adapter.metadata().get("training")).at("/options/--grad-accum").asInt())
+                    .as("the adapter says how it was made").isEqualTo(2);
+        }
     }
 
     @Test
     void optionsWithoutEffectAreReportedAndGpuIsRefusedWithTheReason() {
-        CliRun r = run(train(dir.resolve("notes"), "sara", "--guidance", "3", "--sample-every", "5"));
+        CliRun r = run(train(dir.resolve("notes"), "sara", "--guidance", "3", "--sample-every", "5", "--buckets"));
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).contains("note: --guidance has no effect without --validation-prompt",
-                "note: --sample-every has no effect without");
+                "note: --sample-every has no effect without", "buckets", "step 3/3");
         CliRun gpu = run(train(dir.resolve("gpu"), "sara", "--device", "gpu"));
         assertThat(gpu.code()).isEqualTo(1);
         assertThat(gpu.err()).contains("--device gpu", "CUDA");

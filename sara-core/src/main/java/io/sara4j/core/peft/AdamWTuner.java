@@ -43,6 +43,7 @@ abstract class AdamWTuner implements FineTuner {
     private final String configJson;
     private final BaseFingerprint fingerprint;
     private long steps;
+    private String trainingRecord;
     private boolean merged;
     private boolean closed;
 
@@ -208,6 +209,16 @@ abstract class AdamWTuner implements FineTuner {
 
     /** Work after {@link #setTrainedValues} wrote new values (caches built from the old ones). */
     protected void afterValuesReplaced() {}
+
+    @Override
+    public final void setTrainingRecord(String json) {
+        this.trainingRecord = json;
+    }
+
+    /** Metadata every adapter file of this tuner adds: the run's training record, when one was set. */
+    protected final Map<String, String> runMetadata() {
+        return trainingRecord == null ? Map.of() : Map.of(TRAINING_KEY, trainingRecord);
+    }
 
     @Override
     public final long steps() {

@@ -47,6 +47,16 @@ public interface FineTuner extends AutoCloseable {
      */
     void accumulate(NDArray loss);
 
+    /** The adapter metadata key holding the training record ({@link #setTrainingRecord}). */
+    String TRAINING_KEY = "training";
+
+    /**
+     * Sets a description of the run (JSON: the resolved training configuration) that every adapter
+     * file written from now on carries under the metadata key {@value #TRAINING_KEY}, so an adapter
+     * says how it was made.
+     */
+    void setTrainingRecord(String json);
+
     /** Number of scalar values the optimizer updates. */
     long trainableCount();
 

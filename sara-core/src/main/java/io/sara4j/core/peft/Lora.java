@@ -316,6 +316,7 @@ public final class Lora extends AdamWTuner {
         }
         meta.put("steps", Long.toString(steps()));
         meta.put("base_fingerprint", fingerprint().toJson());
+        runMetadata().forEach(meta::putIfAbsent);
         try (NDScope scope = new NDScope()) {
             scope.suppressNotUsedWarning();
             Map<String, NDArray> detached = new LinkedHashMap<>();

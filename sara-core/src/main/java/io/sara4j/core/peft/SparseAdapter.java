@@ -233,6 +233,14 @@ public final class SparseAdapter implements AutoCloseable {
      * rounded; base + adapter is then no longer bit-identical to the tuned model).
      */
     public void write(Path file, SafetensorsDType deltaType) {
+        write(file, deltaType, Map.of());
+    }
+
+    /**
+     * As {@link #write(Path, SafetensorsDType)}, adding {@code extraMetadata} (such as the
+     * {@code training} record of the run that made the adapter) to the file's metadata.
+     */
+    public void write(Path file, SafetensorsDType deltaType, Map<String, String> extraMetadata) {
         if (deltaType != SafetensorsDType.F32 && deltaType != SafetensorsDType.F16 && deltaType != SafetensorsDType.BF16) {
             throw new IllegalArgumentException("unsupported value " + deltaType + " for delta type (supported: F32, F16, BF16)");
         }
@@ -250,6 +258,7 @@ public final class SparseAdapter implements AutoCloseable {
         metadata.put("steps", Long.toString(steps));
         metadata.put("count", Long.toString(count()));
         metadata.put("base_fingerprint", fingerprint.toJson());
+        extraMetadata.forEach(metadata::putIfAbsent);
         try {
             SafetensorsWriter.writeRaw(file, tensors, metadata);
         } catch (IOException e) {

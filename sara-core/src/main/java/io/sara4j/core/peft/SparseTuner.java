@@ -77,7 +77,7 @@ abstract class SparseTuner extends AdamWTuner {
     /** Writes the adapter with deltas in {@code deltaType} (F32, F16 or BF16). */
     protected final void writeAdapter(Path file, SafetensorsDType deltaType) {
         try (SparseAdapter adapter = toAdapter(state)) {
-            adapter.write(file, deltaType);
+            adapter.write(file, deltaType, runMetadata());
         }
     }
 
