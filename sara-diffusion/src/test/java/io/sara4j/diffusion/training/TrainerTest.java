@@ -192,6 +192,36 @@ class TrainerTest extends EngineTestBase {
                 .isCloseTo(firstStep.get(false).get("grad_norm").asDouble(), org.assertj.core.data.Percentage.withPercentage(1e-3));
     }
 
+    /**
+     * Accumulating the batch in two slices is the same step as the whole batch: the same examples,
+     * noise and timesteps, so the loss and the gradient norm of every step agree up to float
+     * summation order (the tuner-level equality of updates is in TrainingExtrasTest).
+     */
+    @Test
+    void gradientAccumulationGivesTheSameStepsAsTheWholeBatch() throws IOException {
+        Map<Integer, List<JsonNode>> rows = new LinkedHashMap<>();
+        for (int k : new int[] {1, 2}) {
+            try (var scope = manager.newSubManager()) {
+                StableDiffusionPipeline p = TinyPipelines.build(scope, true);
+                try (FineTuner tuner = Sara.attach(p.unet(), sara(2))) {
+                    new Trainer(p, tuner, data, new TrainingConfig(2, 4, 5, 0, 1).withGradAccum(k))
+                            .run(dir.resolve("acc-" + k), TrainingListener.silent());
+                }
+            }
+            List<JsonNode> parsed = new ArrayList<>();
+            for (String line : Files.readAllLines(dir.resolve("acc-" + k + "/steps.jsonl"))) {
+                parsed.add(new ObjectMapper().readTree(line));
+            }
+            rows.put(k, parsed);
+        }
+        JsonNode whole = rows.get(1).get(0);
+        JsonNode sliced = rows.get(2).get(0);
+        assertThat(sliced.get("loss").asDouble())
+                .isCloseTo(whole.get("loss").asDouble(), org.assertj.core.data.Percentage.withPercentage(1e-4));
+        assertThat(sliced.get("grad_norm").asDouble())
+                .isCloseTo(whole.get("grad_norm").asDouble(), org.assertj.core.data.Percentage.withPercentage(1e-3));
+    }
+
     @Test
     void aCheckpointFromOtherSettingsIsRefusedNamingTheSetting() throws IOException {
         StableDiffusionPipeline pipeline = TinyPipelines.build(manager, true);
