@@ -172,9 +172,9 @@ final class TrainCommand implements Callable<Integer> {
             int side = resolution == null ? pipeline.defaultImageSize() : resolution;
             ImageCaptionDataset dataset = ImageCaptionDataset.open(data, DatasetOptions.builder().setResolution(side)
                     .optCrop(centerCrop ? Crop.CENTER : Crop.RANDOM).optRandomFlip(flip)
-                    .optCaptionPrefix(captionPrefix).optSeed(seed).optBuckets(buckets).optBucketStep(bucketStep == null ? defaultBucketStep(side) : bucketStep)
-                    .optSkipBadImages(skipBadImages)
-                    .optMaxImagePixels(maxImagePixels).build());
+                    .optCaptionPrefix(captionPrefix).optSeed(seed).optBuckets(buckets)
+                    .optBucketStep(bucketStep == null ? defaultBucketStep(side) : bucketStep)
+                    .optSkipBadImages(skipBadImages).optMaxImagePixels(maxImagePixels).build());
             if (!dataset.skipReport().isEmpty()) {
                 log.println("sara: " + dataset.skipReport());
             }
