@@ -1,10 +1,8 @@
 package io.sara4j.cli;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.sara4j.core.nn.Engines;
-import io.sara4j.core.nn.Parameter;
 import io.sara4j.core.peft.AdapterFiles;
 import io.sara4j.core.peft.Lora;
 import io.sara4j.core.peft.SparseAdapter;
@@ -17,7 +15,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -94,14 +91,7 @@ final class ExportLoraCommand implements Callable<Integer> {
             DiffusersFolder folder = DiffusersFolder.open(model, variant);
             UNet2DConditionModel unet = UNet2DConditionModel.load(folder.unetDir(), manager, DataType.FLOAT32, variant);
             try (SparseAdapter a = SparseAdapter.read(adapter, manager)) {
-                Map<String, Parameter> params = unet.namedParameters();
-                Map<String, NDArray> base = new LinkedHashMap<>();
-                a.fingerprint().tensors().keySet().forEach(n -> {
-                    if (params.containsKey(n)) {
-                        base.put(n, params.get(n).data());
-                    }
-                });
-                a.fingerprint().check(base, "adapter " + adapter + " (for the UNet of " + model + ")");
+                a.fingerprint().check(unet, "adapter " + adapter + " (for the UNet of " + model + ")");
                 LowRankExport.Result result = LowRankExport.export(a, chosen);
                 printTable(o, result, chosen);
                 Files.createDirectories(out);

@@ -131,15 +131,7 @@ public final class ExportedLora {
             }
             String fp = f.metadata().get("base_fingerprint");
             if (fp != null) {
-                BaseFingerprint print = BaseFingerprint.fromJson(fp, file.toString());
-                Map<String, NDArray> base = new LinkedHashMap<>();
-                Map<String, Parameter> params = module.namedParameters();
-                print.tensors().keySet().forEach(n -> {
-                    if (params.containsKey(n)) {
-                        base.put(n, params.get(n).data());
-                    }
-                });
-                print.check(base, "LoRA file " + file);
+                BaseFingerprint.fromJson(fp, file.toString()).check(module, "LoRA file " + file);
             }
             List<String> changed = new ArrayList<>();
             for (Map.Entry<String, String> e : stems.entrySet()) {
