@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
         versionProvider = SaraMain.Version.class,
         description = "Fine-tune diffusion models with SaRA (progressive sparse low-rank adaptation).",
         subcommands = {InfoCommand.class, DemoCommand.class, AnalyzeCommand.class, TrainCommand.class, SampleCommand.class,
-            MergeCommand.class, EvalCommand.class, ShapesCommand.class, CompareCommand.class, TrainClassifierCommand.class, PretrainCommand.class,
+            MergeCommand.class, ExportLoraCommand.class, EvalCommand.class, ShapesCommand.class, CompareCommand.class, TrainClassifierCommand.class, PretrainCommand.class,
             io.sara4j.cli.bench.BenchCommand.class, io.sara4j.cli.bench.RankPenaltyBench.class, CommandLine.HelpCommand.class})
 public final class SaraMain implements Runnable {
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sara4j.core.nn.HostArrays;
+import io.sara4j.core.nn.Module;
+import io.sara4j.core.nn.Parameter;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
@@ -159,6 +161,21 @@ public record BaseFingerprint(Map<String, TensorPrint> tensors) {
             throw new IllegalArgumentException(source + " does not fit this model (" + problems.size()
                     + " tensor(s)):\n  " + String.join("\n  ", problems));
         }
+    }
+
+    /**
+     * {@link #check(Map, String)} against the stored values of {@code module}'s parameters (a
+     * fingerprinted name the module lacks is reported as missing).
+     */
+    public void check(Module module, String source) {
+        Map<String, Parameter> params = module.namedParameters();
+        Map<String, NDArray> base = new LinkedHashMap<>();
+        tensors.keySet().forEach(n -> {
+            if (params.containsKey(n)) {
+                base.put(n, params.get(n).data());
+            }
+        });
+        check(base, source);
     }
 
     /**

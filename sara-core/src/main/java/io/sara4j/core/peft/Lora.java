@@ -363,14 +363,7 @@ public final class Lora extends AdamWTuner {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             checkFormat(f, file);
             BaseFingerprint fp = BaseFingerprint.fromJson(f.metadata().get("base_fingerprint"), file.toString());
-            Map<String, NDArray> base = new LinkedHashMap<>();
-            Map<String, Parameter> params = module.namedParameters();
-            fp.tensors().keySet().forEach(n -> {
-                if (params.containsKey(n)) {
-                    base.put(n, params.get(n).data());
-                }
-            });
-            fp.check(base, "LoRA adapter " + file);
+            fp.check(module, "LoRA adapter " + file);
             double scale = alpha * Double.parseDouble(f.metadata().get("alpha")) / Integer.parseInt(f.metadata().get("rank"));
             for (String weightName : fp.tensors().keySet()) {
                 String path = weightName.substring(0, weightName.length() - ".weight".length());

@@ -1,0 +1,106 @@
+package io.sara4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sara4j.core.io.SafetensorsFile;
+import io.sara4j.diffusion.data.shapes.ShapesDataset;
+import io.sara4j.diffusion.data.shapes.ShapesOptions;
+import io.sara4j.diffusion.data.shapes.Style;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+
+class ExportLoraCommandTest {
+    @TempDir
+    Path dir;
+    private Path model;
+    private Path adapter;
+
+    @BeforeEach
+    void trainASaraAdapter() throws Exception {
+        model = TinyModelFolder.write(dir.resolve("model"), 6);
+        Path data = dir.resolve("data");
+        ShapesDataset.generate(data, List.of(Style.DOTS), 4, 2, ShapesOptions.builder().optImageSize(16).build());
+        Path run = dir.resolve("run");
+        CliRun train = CliRun.sara("train", "--model", model.toString(), "--data", data.toString(), "--out", run.toString(),
+                "--steps", "3", "--batch-size", "2", "--resolution", "8", "--method", "sara", "--threshold", "0.05");
+        assertThat(train.code()).as(train.err()).isZero();
+        adapter = run.resolve("adapter.safetensors");
+    }
+
+    private static double overall(String out, String what) {
+        Matcher m = Pattern.compile(what + " ([0-9.eE+-]+)").matcher(out.substring(out.indexOf("overall:")));
+        assertThat(m.find()).as(out).isTrue();
+        return Double.parseDouble(m.group(1).replaceAll(",$", ""));
+    }
+
+    @Test
+    void writesBothLayoutsAndTheTableAndIsExactAtFullRank() throws Exception {
+        Path out = dir.resolve("lora");
+        CliRun r = CliRun.sara("export-lora", "--model", model.toString(), "--adapter", adapter.toString(), "--energy", "0.9",
+                "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("tensor", "rank/max", "kept energy", "rel. error", "overall:", "left out (no LoRA form)",
+                "down_blocks.0.resnets.0.conv1.weight", "conv_in.bias");
+        assertThat(overall(r.out(), "kept energy")).isGreaterThanOrEqualTo(0.9);
+        try (SafetensorsFile d = SafetensorsFile.open(out.resolve("lora_diffusers.safetensors"));
+                SafetensorsFile k = SafetensorsFile.open(out.resolve("lora_kohya.safetensors"))) {
+            assertThat(d.names()).isNotEmpty().allMatch(n -> n.startsWith("unet.") && (n.endsWith(".lora_A.weight") || n.endsWith(".lora_B.weight")));
+            assertThat(k.names()).isNotEmpty().allMatch(n -> n.startsWith("lora_unet_"));
+            assertThat(k.names()).anyMatch(n -> n.endsWith(".alpha"));
+            assertThat(d.metadata()).containsEntry("source_method", "sara");
+        }
+
+        CliRun full = CliRun.sara("export-lora", "--model", model.toString(), "--adapter", adapter.toString(), "--rank", "100000",
+                "--out", dir.resolve("full").toString());
+        assertThat(full.code()).as(full.err()).isZero();
+        assertThat(overall(full.out(), "relative error")).isLessThan(1e-5);
+        assertThat(overall(full.out(), "kept energy")).isGreaterThan(0.999999);
+    }
+
+    @Test
+    void badInputIsRefusedNamingTheFile() throws Exception {
+        Path missing = dir.resolve("nope.safetensors");
+        CliRun r = CliRun.sara("export-lora", "--model", model.toString(), "--adapter", missing.toString(), "--rank", "2",
+                "--out", dir.resolve("o").toString());
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains(missing.toString(), "no such adapter file");
+
+        Path weights = model.resolve("unet/diffusion_pytorch_model.safetensors");
+        CliRun notAdapter = CliRun.sara("export-lora", "--model", model.toString(), "--adapter", weights.toString(), "--rank", "2",
+                "--out", dir.resolve("o").toString());
+        assertThat(notAdapter.code()).isNotZero();
+        assertThat(notAdapter.err()).contains(weights.toString(), "not a sara4j");
+
+        Path other = TinyModelFolder.write(dir.resolve("other"), 7);
+        CliRun wrongModel = CliRun.sara("export-lora", "--model", other.toString(), "--adapter", adapter.toString(), "--rank", "2",
+                "--out", dir.resolve("o").toString());
+        assertThat(wrongModel.code()).isNotZero();
+        assertThat(wrongModel.err()).contains(adapter.toString());
+
+        CliRun both = CliRun.sara("export-lora", "--model", model.toString(), "--adapter", adapter.toString(), "--rank", "2",
+                "--energy", "0.9", "--out", dir.resolve("o").toString());
+        assertThat(both.code()).isEqualTo(2);
+        assertThat(both.err()).contains("mutually exclusive");
+    }
+
+    @Test
+    void helpDocumentsEveryOption() {
+        CliRun help = CliRun.sara("export-lora", "--help");
+        assertThat(help.code()).isZero();
+        CommandLine cmd = SaraMain.commandLine().getSubcommands().get("export-lora");
+        for (OptionSpec option : cmd.getCommandSpec().options()) {
+            assertThat(help.out()).contains(option.longestName());
+            if (!option.usageHelp() && !option.versionHelp()) {
+                assertThat(String.join(" ", option.description())).as(option.longestName())
+                        .containsAnyOf("default", "required");
+            }
+        }
+    }
+}
