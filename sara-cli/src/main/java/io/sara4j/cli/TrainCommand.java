@@ -7,7 +7,6 @@ import io.sara4j.core.peft.StepReport;
 import io.sara4j.diffusion.data.Crop;
 import io.sara4j.diffusion.data.DatasetOptions;
 import io.sara4j.diffusion.data.ImageCaptionDataset;
-import io.sara4j.diffusion.pipeline.DiffusersFolder;
 import io.sara4j.diffusion.pipeline.LossOptions;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import io.sara4j.diffusion.scheduler.PredictionType;
@@ -167,8 +166,7 @@ final class TrainCommand implements Callable<Integer> {
         Devices.require(device);
         PredictionType prediction = predictionType == null ? null : PredictionType.fromName(predictionType);
         try (NDManager manager = Engines.pytorch().newBaseManager()) {
-            StableDiffusionPipeline pipeline = StableDiffusionPipeline.load(
-                    DiffusersFolder.open(model.model, model.variant), manager, model.computeType());
+            StableDiffusionPipeline pipeline = model.load(manager);
             int side = resolution == null ? pipeline.defaultImageSize() : resolution;
             ImageCaptionDataset dataset = ImageCaptionDataset.open(data, DatasetOptions.builder().setResolution(side)
                     .optCrop(centerCrop ? Crop.CENTER : Crop.RANDOM).optRandomFlip(flip)
