@@ -195,7 +195,8 @@ public final class SingleFileCheckpoint implements AutoCloseable {
      * levels have cross-attention, transformer depth, cross-attention width, linear or convolutional
      * projections. The head layout is not in the tensors; it follows the base model of the layout:
      * 8 heads per level for SD1.x, 64-channel heads for SD2.x. The sample size is 64 (512 px), or
-     * 96 (768 px) for SD2.x with v-prediction. Groups of normalisation: 32.
+     * 96 (768 px) for SD2.x with v-prediction. Groups of normalisation: 32 (fewer only for widths
+     * that 32 does not divide).
      */
     public UNet2DConditionConfig inferUnet(boolean vPrediction) {
         String p = LdmKeyMap.UNET_PREFIX;
@@ -236,7 +237,7 @@ public final class SingleFileCheckpoint implements AutoCloseable {
                     ? UNet2DConditionConfig.CROSS_ATTN_UP_BLOCK : UNet2DConditionConfig.UP_BLOCK);
         }
         List<Integer> heads = widths.stream()
-                .map(w -> textLayout == TextLayout.CLIP ? 8 : Math.max(1, w / 64)).toList();
+                .map(w -> textLayout == TextLayout.CLIP ? gcd(8, w) : Math.max(1, w / 64)).toList();
         int temb = (int) dim(p + "time_embed.0.weight", 0);
         boolean sd2 = textLayout == TextLayout.OPEN_CLIP;
         String json = "{\"in_channels\": " + in + ", \"out_channels\": " + out
@@ -247,6 +248,7 @@ public final class SingleFileCheckpoint implements AutoCloseable {
                 + ", \"use_linear_projection\": " + linear + ", \"conv_in_kernel\": " + kernel
                 + ", \"conv_out_kernel\": " + (int) dim(p + "out.2.weight", 2)
                 + (temb != 4 * ch0 ? ", \"time_embedding_dim\": " + temb : "")
+                + ", \"norm_num_groups\": " + groups(widths)
                 + ", \"sample_size\": " + (sd2 && vPrediction ? 96 : 64) + "}";
         return UNet2DConditionConfig.parse(json);
     }
@@ -267,6 +269,7 @@ public final class SingleFileCheckpoint implements AutoCloseable {
                 + ", \"down_block_types\": " + quoted(java.util.Collections.nCopies(levels, "DownEncoderBlock2D"))
                 + ", \"up_block_types\": " + quoted(java.util.Collections.nCopies(levels, "UpDecoderBlock2D"))
                 + ", \"latent_channels\": " + latent + ", \"scaling_factor\": 0.18215"
+                + ", \"norm_num_groups\": " + groups(widths)
                 + ", \"use_quant_conv\": " + has(p + "quant_conv.weight")
                 + ", \"use_post_quant_conv\": " + has(p + "post_quant_conv.weight") + "}";
         return AutoencoderKLConfig.parse(json, path() + " (inferred VAE)");
@@ -314,6 +317,19 @@ public final class SingleFileCheckpoint implements AutoCloseable {
                 + ", \"max_position_embeddings\": " + positions + ", \"hidden_act\": \"" + act + "\""
                 + ", \"layer_norm_eps\": 1e-5, \"bos_token_id\": 0, \"eos_token_id\": 2, \"pad_token_id\": 1}";
         return ClipTextConfig.parse(json, path() + " (inferred text encoder)");
+    }
+
+    /** 32 groups of normalisation as in every SD model, or the largest count that divides narrower widths. */
+    private static int groups(List<Integer> widths) {
+        int g = 32;
+        for (int w : widths) {
+            g = gcd(g, w);
+        }
+        return g;
+    }
+
+    private static int gcd(int a, int b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     private static String quoted(List<String> names) {
