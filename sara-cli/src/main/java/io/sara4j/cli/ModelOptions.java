@@ -34,8 +34,8 @@ final class ModelOptions {
     Path config;
 
     @Option(names = "--prediction-type", paramLabel = "TYPE",
-            description = "With a single-file --model: epsilon or v_prediction (default: the config's, else"
-                    + " v_prediction for SD2.x and epsilon for SD1.x).")
+            description = "What the model predicts: epsilon or v_prediction (default: the model's scheduler config;"
+                    + " for a single file without one, v_prediction for SD2.x and epsilon for SD1.x).")
     String predictionType;
 
     /** The compute type named by {@code --dtype}. */
@@ -55,12 +55,13 @@ final class ModelOptions {
 
     /** Loads {@code --model} (folder or single file) in the compute type. */
     StableDiffusionPipeline load(NDManager manager) throws IOException {
-        if (!singleFile() && (config != null || predictionType != null)) {
-            throw new IllegalArgumentException("--config and --prediction-type apply to a single-file --model only;"
-                    + " " + model + " is a folder");
+        if (!singleFile() && config != null) {
+            throw new IllegalArgumentException("--config applies to a single-file --model only; " + model
+                    + " is a folder");
         }
-        SingleFileOptions options = new SingleFileOptions(config,
-                predictionType == null ? null : PredictionType.fromName(predictionType));
-        return StableDiffusionPipeline.load(model, variant, options, manager, computeType());
+        PredictionType prediction = predictionType == null ? null : PredictionType.fromName(predictionType);
+        StableDiffusionPipeline pipeline = StableDiffusionPipeline.load(model, variant,
+                new SingleFileOptions(config, prediction), manager, computeType());
+        return prediction == null ? pipeline : pipeline.withPredictionType(prediction);
     }
 }

@@ -140,12 +140,10 @@ public final class StableDiffusionPipeline {
                     prediction = sd2 ? PredictionType.V_PREDICTION : PredictionType.EPSILON;
                 }
             }
-            if (prediction != null) {
-                ObjectNode node = (ObjectNode) new ObjectMapper().readTree(schedulerJson);
-                node.put("prediction_type", prediction.toString());
-                schedulerJson = node.toString();
-            }
             SchedulerConfig scheduler = SchedulerConfig.fromJson(schedulerJson);
+            if (prediction != null) {
+                scheduler = withPredictionType(scheduler, prediction);
+            }
 
             UNet2DConditionConfig unetConfig = configFile(configDir, DiffusersFolder.UNET) != null
                     ? UNet2DConditionConfig.read(configFile(configDir, DiffusersFolder.UNET))
@@ -174,6 +172,21 @@ public final class StableDiffusionPipeline {
                     new SingleFileCheckpoint.Part(vae, LdmKeyMap.vae(vaeConfig)),
                     new SingleFileCheckpoint.Part(text, ckpt.textMap(textConfig.numHiddenLayers()))));
             return new StableDiffusionPipeline(unet, vae, text, tokenizer, scheduler);
+        }
+    }
+
+    /** This pipeline (the same components) with the scheduler config's {@code prediction_type} replaced. */
+    public StableDiffusionPipeline withPredictionType(PredictionType type) {
+        return new StableDiffusionPipeline(unet, vae, textEncoder, tokenizer, withPredictionType(schedulerConfig, type));
+    }
+
+    private static SchedulerConfig withPredictionType(SchedulerConfig config, PredictionType type) {
+        try {
+            ObjectNode node = (ObjectNode) new ObjectMapper().readTree(config.toJson());
+            node.put("prediction_type", type.toString());
+            return SchedulerConfig.fromJson(node.toString());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("scheduler config JSON could not be re-read", e);
         }
     }
 
