@@ -2,20 +2,14 @@ package io.sara4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.nn.Engines;
-import io.sara4j.core.peft.Sara;
-import io.sara4j.core.peft.SaraConfig;
 import io.sara4j.diffusion.loading.SingleFileOptions;
 import io.sara4j.diffusion.pipeline.DiffusersFolder;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
-import io.sara4j.diffusion.unet.UNet2DConditionModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -39,20 +33,8 @@ class SingleFileCliTest {
 
     private Path adapter(Path folder) throws Exception {
         Path adapter = dir.resolve("adapter.safetensors");
-        Engine engine = Engines.pytorch();
-        try (NDManager m = engine.newBaseManager()) {
-            UNet2DConditionModel unet = DiffusersFolder.open(folder).loadUnet(m, DataType.FLOAT32);
-            NDArray x = m.randomNormal(new Shape(1, 4, 4, 4));
-            NDArray t = m.create(new float[] {10f});
-            NDArray ctx = m.randomNormal(new Shape(1, 3, 16));
-            try (Sara sara = Sara.attach(unet, SaraConfig.builder().setThreshold(5e-2).optLearningRate(1e-2).build())) {
-                for (int i = 0; i < 2; i++) {
-                    try (GradientCollector gc = engine.newGradientCollector()) {
-                        sara.step(unet.forward(x, t, ctx).square().mean());
-                    }
-                }
-                sara.save(adapter);
-            }
+        try (NDManager m = Engines.pytorch().newBaseManager()) {
+            MergeCommandTest.trainAdapter(DiffusersFolder.open(folder).loadUnet(m, DataType.FLOAT32), m, adapter);
         }
         return adapter;
     }
