@@ -7,7 +7,6 @@ import io.sara4j.core.nn.Engines;
 import io.sara4j.core.peft.NameFilter;
 import io.sara4j.core.peft.WeightMagnitudes;
 import io.sara4j.diffusion.eval.PruningStudy;
-import io.sara4j.diffusion.pipeline.DiffusersFolder;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import io.sara4j.diffusion.unet.UNet2DConditionModel;
 import java.io.PrintWriter;
@@ -51,8 +50,7 @@ final class AnalyzeCommand implements Callable<Integer> {
         List<Double> thetas = new ArrayList<>(thresholds);
         Collections.sort(thetas);
         try (NDManager manager = Engines.pytorch().newBaseManager()) {
-            StableDiffusionPipeline pipeline = StableDiffusionPipeline.load(
-                    DiffusersFolder.open(model.model, model.variant), manager, model.computeType());
+            StableDiffusionPipeline pipeline = model.load(manager);
             UNet2DConditionModel unet = pipeline.unet();
             WeightMagnitudes stats = WeightMagnitudes.of(unet, NameFilter.all(), thetas);
             out.printf(Locale.ROOT, "UNet of %s: %,d values in %d tensors%n%n", model.model, stats.total(),

@@ -10,7 +10,6 @@ import io.sara4j.diffusion.eval.PriorPreservation;
 import io.sara4j.diffusion.eval.ShapesClassifier;
 import io.sara4j.diffusion.eval.StyleScores;
 import io.sara4j.diffusion.loading.ConfigJson;
-import io.sara4j.diffusion.pipeline.DiffusersFolder;
 import io.sara4j.diffusion.pipeline.Sampler;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import java.io.PrintWriter;
@@ -100,8 +99,7 @@ final class EvalCommand implements Callable<Integer> {
         long start = System.nanoTime();
         try (NDManager manager = Engines.pytorch().newBaseManager()) {
             Evaluator evaluator = new Evaluator(ShapesClassifier.load(classifierDir, manager), settings);
-            StableDiffusionPipeline pipeline = StableDiffusionPipeline.load(
-                    DiffusersFolder.open(model.model, model.variant), manager, model.computeType());
+            StableDiffusionPipeline pipeline = model.load(manager);
             String basePrefix = baseStyle == null ? null
                     : basePromptPrefix == null ? Evaluator.stylePrefix(baseStyle) : basePromptPrefix;
             StyleScores before = null;

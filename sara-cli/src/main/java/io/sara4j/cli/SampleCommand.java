@@ -3,7 +3,6 @@ package io.sara4j.cli;
 import ai.djl.ndarray.NDManager;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.peft.AdapterFiles;
-import io.sara4j.diffusion.pipeline.DiffusersFolder;
 import io.sara4j.diffusion.pipeline.GenerationRequest;
 import io.sara4j.diffusion.pipeline.Images;
 import io.sara4j.diffusion.pipeline.Sampler;
@@ -69,8 +68,7 @@ final class SampleCommand implements Callable<Integer> {
         List<Double> alphas = adapters.alphas();
         PrintWriter log = spec.commandLine().getErr();
         try (NDManager manager = Engines.pytorch().newBaseManager()) {
-            DiffusersFolder folder = DiffusersFolder.open(model.model, model.variant);
-            StableDiffusionPipeline pipeline = StableDiffusionPipeline.load(folder, manager, model.computeType());
+            StableDiffusionPipeline pipeline = model.load(manager);
             AdapterFiles.apply(pipeline.unet(), adapters.adapters, alphas, manager);
             int side = pipeline.defaultImageSize();
             GenerationRequest request = new GenerationRequest(prompt, negativePrompt, count, steps, guidance, seed,

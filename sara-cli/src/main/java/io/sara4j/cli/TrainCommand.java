@@ -7,7 +7,6 @@ import io.sara4j.core.peft.StepReport;
 import io.sara4j.diffusion.data.Crop;
 import io.sara4j.diffusion.data.DatasetOptions;
 import io.sara4j.diffusion.data.ImageCaptionDataset;
-import io.sara4j.diffusion.pipeline.DiffusersFolder;
 import io.sara4j.diffusion.pipeline.LossOptions;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import io.sara4j.diffusion.scheduler.PredictionType;
@@ -101,10 +100,6 @@ final class TrainCommand implements Callable<Integer> {
             description = "Noise offset: adds F·N(0,1) per image and channel to the noise (0.05–0.1 is usual) (default: ${DEFAULT-VALUE}).")
     double noiseOffset;
 
-    @Option(names = "--prediction-type", paramLabel = "TYPE",
-            description = "epsilon or v_prediction (default: the model's scheduler config).")
-    String predictionType;
-
     @Option(names = "--caption-dropout", defaultValue = "0", paramLabel = "P",
             description = "Probability of training an example on the empty prompt, for classifier-free guidance (default: ${DEFAULT-VALUE}).")
     double captionDropout;
@@ -165,10 +160,9 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter log = spec.commandLine().getErr();
         Devices.require(device);
-        PredictionType prediction = predictionType == null ? null : PredictionType.fromName(predictionType);
+        PredictionType prediction = model.predictionType == null ? null : PredictionType.fromName(model.predictionType);
         try (NDManager manager = Engines.pytorch().newBaseManager()) {
-            StableDiffusionPipeline pipeline = StableDiffusionPipeline.load(
-                    DiffusersFolder.open(model.model, model.variant), manager, model.computeType());
+            StableDiffusionPipeline pipeline = model.load(manager);
             int side = resolution == null ? pipeline.defaultImageSize() : resolution;
             ImageCaptionDataset dataset = ImageCaptionDataset.open(data, DatasetOptions.builder().setResolution(side)
                     .optCrop(centerCrop ? Crop.CENTER : Crop.RANDOM).optRandomFlip(flip)

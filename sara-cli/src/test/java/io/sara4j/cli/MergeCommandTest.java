@@ -26,6 +26,22 @@ class MergeCommandTest {
     @TempDir
     Path dir;
 
+    /** Two SaRA steps on the tiny UNet (which keeps the trained weights), saved to {@code adapter}. */
+    static void trainAdapter(UNet2DConditionModel unet, NDManager m, Path adapter) throws java.io.IOException {
+        Engine engine = Engines.pytorch();
+        NDArray x = m.randomNormal(new Shape(1, 4, 4, 4));
+        NDArray t = m.create(new float[] {10f});
+        NDArray ctx = m.randomNormal(new Shape(1, 3, 16));
+        try (Sara sara = Sara.attach(unet, SaraConfig.builder().setThreshold(5e-2).optLearningRate(1e-2).build())) {
+            for (int i = 0; i < 2; i++) {
+                try (GradientCollector gc = engine.newGradientCollector()) {
+                    sara.step(unet.forward(x, t, ctx).square().mean());
+                }
+            }
+            sara.save(adapter);
+        }
+    }
+
     @Test
     void mergedFolderHoldsBasePlusScaledDeltaAndEverythingElseUnchanged() throws Exception {
         Path model = TinyModelFolder.write(dir.resolve("model"), 4);
@@ -36,17 +52,7 @@ class MergeCommandTest {
         try (NDManager m = engine.newBaseManager()) {
             UNet2DConditionModel unet = DiffusersFolder.open(model).loadUnet(m, DataType.FLOAT32);
             unet.stateDict().forEach((k, v) -> base.put(k, v.toFloatArray()));
-            NDArray x = m.randomNormal(new Shape(1, 4, 4, 4));
-            NDArray t = m.create(new float[] {10f});
-            NDArray ctx = m.randomNormal(new Shape(1, 3, 16));
-            try (Sara sara = Sara.attach(unet, SaraConfig.builder().setThreshold(5e-2).optLearningRate(1e-2).build())) {
-                for (int i = 0; i < 2; i++) {
-                    try (GradientCollector gc = engine.newGradientCollector()) {
-                        sara.step(unet.forward(x, t, ctx).square().mean());
-                    }
-                }
-                sara.save(adapter);
-            }
+            trainAdapter(unet, m, adapter);
             unet.stateDict().forEach((k, v) -> tuned.put(k, v.toFloatArray()));
         }
         Path out = dir.resolve("merged");

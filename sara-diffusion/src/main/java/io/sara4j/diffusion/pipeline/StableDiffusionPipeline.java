@@ -6,13 +6,24 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sara4j.core.io.AtomicFiles;
+import io.sara4j.diffusion.loading.BundledFolders;
+import io.sara4j.diffusion.loading.LdmKeyMap;
+import io.sara4j.diffusion.loading.SingleFileCheckpoint;
+import io.sara4j.diffusion.loading.SingleFileOptions;
+import io.sara4j.diffusion.loading.WeightFiles;
+import io.sara4j.diffusion.scheduler.PredictionType;
 import io.sara4j.diffusion.scheduler.Scheduler;
 import io.sara4j.diffusion.scheduler.SchedulerConfig;
+import io.sara4j.diffusion.text.ClipTextConfig;
 import io.sara4j.diffusion.text.ClipTextModel;
 import io.sara4j.diffusion.text.ClipTokenizer;
+import io.sara4j.diffusion.unet.UNet2DConditionConfig;
 import io.sara4j.diffusion.unet.UNet2DConditionModel;
 import io.sara4j.diffusion.vae.AutoencoderKL;
+import io.sara4j.diffusion.vae.AutoencoderKLConfig;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,7 +31,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -74,6 +87,169 @@ public final class StableDiffusionPipeline {
         AutoencoderKL vae = folder.hasVae() ? folder.loadVae(manager, computeType) : null;
         ClipTextModel textEncoder = folder.loadTextEncoder(manager, computeType);
         return new StableDiffusionPipeline(unet, vae, textEncoder, folder.loadTokenizer(), folder.schedulerConfig());
+    }
+
+    /**
+     * Loads {@code model}: a diffusers folder (with the weights {@code variant}), or a single-file
+     * checkpoint in the latent-diffusion layout (see {@link #loadSingleFile}).
+     */
+    public static StableDiffusionPipeline load(Path model, String variant, SingleFileOptions options, NDManager manager,
+            DataType computeType) throws IOException {
+        if (SingleFileCheckpoint.isSingleFile(model)) {
+            return loadSingleFile(model, options, manager, computeType);
+        }
+        return load(DiffusersFolder.open(model, variant), manager, computeType);
+    }
+
+    /** The default scheduler of a single-file model: SD's DDIM schedule (scaled_linear 0.00085–0.012, 1000 steps). */
+    static final String SD_SCHEDULER = """
+            {"_class_name": "DDIMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear",
+             "beta_start": 0.00085, "num_train_timesteps": 1000, "set_alpha_to_one": false,
+             "steps_offset": 1, "clip_sample": false, "prediction_type": "epsilon"}
+            """;
+
+    /**
+     * Loads a single-file checkpoint ({@code .safetensors} in the latent-diffusion layout) in
+     * {@code computeType}. Each component config comes from, in order: {@code options.configDir()}'s
+     * component folder, the configs sara4j stored in the file's metadata when it wrote it, or
+     * inference from the tensor shapes ({@link SingleFileCheckpoint#inferUnet} and siblings). The
+     * tokenizer comes from {@code configDir/tokenizer}, else the bundled {@code models/shapes-base}
+     * tokenizer when its vocabulary size equals the text encoder's (otherwise the load fails asking
+     * for {@code --config}); the scheduler from {@code configDir/scheduler}, the file's metadata, or
+     * SD's DDIM schedule. The prediction type is {@code options.predictionType()}, else the
+     * scheduler config's when it came from a folder or the metadata, else v_prediction for SD2.x
+     * (as diffusers assumes for SD2.x checkpoints: the 768-px v-model) and epsilon for SD1.x.
+     */
+    public static StableDiffusionPipeline loadSingleFile(Path file, SingleFileOptions options, NDManager manager,
+            DataType computeType) throws IOException {
+        WeightFiles.requireComputeType(computeType);
+        Path configDir = options.configDir();
+        try (SingleFileCheckpoint ckpt = SingleFileCheckpoint.open(file)) {
+            Map<String, String> meta = ckpt.metadata();
+            boolean sd2 = ckpt.textLayout() == SingleFileCheckpoint.TextLayout.OPEN_CLIP;
+            String schedulerJson = null;
+            if (configDir != null && Files.isRegularFile(configDir.resolve("scheduler/scheduler_config.json"))) {
+                schedulerJson = Files.readString(configDir.resolve("scheduler/scheduler_config.json"));
+            } else if (meta.containsKey(SingleFileCheckpoint.META_SCHEDULER)) {
+                schedulerJson = meta.get(SingleFileCheckpoint.META_SCHEDULER);
+            }
+            PredictionType prediction = options.predictionType();
+            if (schedulerJson == null) {
+                schedulerJson = SD_SCHEDULER;
+                if (prediction == null) {
+                    prediction = sd2 ? PredictionType.V_PREDICTION : PredictionType.EPSILON;
+                }
+            }
+            SchedulerConfig scheduler = SchedulerConfig.fromJson(schedulerJson);
+            if (prediction != null) {
+                scheduler = withPredictionType(scheduler, prediction);
+            }
+
+            UNet2DConditionConfig unetConfig = configFile(configDir, DiffusersFolder.UNET) != null
+                    ? UNet2DConditionConfig.read(configFile(configDir, DiffusersFolder.UNET))
+                    : meta.containsKey(SingleFileCheckpoint.META_UNET)
+                            ? UNet2DConditionConfig.parse(meta.get(SingleFileCheckpoint.META_UNET))
+                            : ckpt.inferUnet(scheduler.predictionType() == PredictionType.V_PREDICTION);
+            AutoencoderKLConfig vaeConfig = configFile(configDir, DiffusersFolder.VAE) != null
+                    ? AutoencoderKLConfig.read(configFile(configDir, DiffusersFolder.VAE))
+                    : meta.containsKey(SingleFileCheckpoint.META_VAE)
+                            ? AutoencoderKLConfig.parse(meta.get(SingleFileCheckpoint.META_VAE), file + " metadata")
+                            : ckpt.inferVae();
+            ClipTextConfig textConfig = configFile(configDir, DiffusersFolder.TEXT_ENCODER) != null
+                    ? ClipTextConfig.read(configFile(configDir, DiffusersFolder.TEXT_ENCODER))
+                    : meta.containsKey(SingleFileCheckpoint.META_TEXT)
+                            ? ClipTextConfig.parse(meta.get(SingleFileCheckpoint.META_TEXT), file + " metadata")
+                            : ckpt.inferText();
+            ClipTokenizer tokenizer = singleFileTokenizer(configDir, textConfig);
+
+            UNet2DConditionModel unet = new UNet2DConditionModel(manager, unetConfig);
+            AutoencoderKL vae = new AutoencoderKL(manager, vaeConfig);
+            ClipTextModel text = new ClipTextModel(manager, textConfig);
+            unet.convertTo(computeType);
+            vae.convertTo(computeType);
+            text.convertTo(computeType);
+            ckpt.load(List.of(new SingleFileCheckpoint.Part(unet, LdmKeyMap.unet(unetConfig)),
+                    new SingleFileCheckpoint.Part(vae, LdmKeyMap.vae(vaeConfig)),
+                    new SingleFileCheckpoint.Part(text, ckpt.textMap(textConfig.numHiddenLayers()))));
+            return new StableDiffusionPipeline(unet, vae, text, tokenizer, scheduler);
+        }
+    }
+
+    /** This pipeline (the same components) with the scheduler config's {@code prediction_type} replaced. */
+    public StableDiffusionPipeline withPredictionType(PredictionType type) {
+        return new StableDiffusionPipeline(unet, vae, textEncoder, tokenizer, withPredictionType(schedulerConfig, type));
+    }
+
+    private static SchedulerConfig withPredictionType(SchedulerConfig config, PredictionType type) {
+        try {
+            ObjectNode node = (ObjectNode) new ObjectMapper().readTree(config.toJson());
+            node.put("prediction_type", type.toString());
+            return SchedulerConfig.fromJson(node.toString());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("scheduler config JSON could not be re-read", e);
+        }
+    }
+
+    private static Path configFile(Path configDir, String component) {
+        if (configDir == null) {
+            return null;
+        }
+        Path config = configDir.resolve(component).resolve(WeightFiles.CONFIG_NAME);
+        return Files.isRegularFile(config) ? config : null;
+    }
+
+    private static ClipTokenizer singleFileTokenizer(Path configDir, ClipTextConfig text) throws IOException {
+        if (configDir != null && Files.isRegularFile(configDir.resolve("tokenizer/vocab.json"))) {
+            return ClipTokenizer.load(configDir.resolve(DiffusersFolder.TOKENIZER));
+        }
+        Path bundled = BundledFolders.find(Path.of("models", "shapes-base", "tokenizer"), "vocab.json",
+                "the bundled tokenizer");
+        ClipTokenizer tokenizer = ClipTokenizer.load(bundled);
+        if (tokenizer.vocabSize() > text.vocabSize()) {
+            throw new IllegalArgumentException("the single-file checkpoint's text encoder has " + text.vocabSize()
+                    + " token ids but the bundled tokenizer (" + bundled + ") has " + tokenizer.vocabSize()
+                    + "; pass --config with a diffusers folder of the same base model (its tokenizer/ is used)");
+        }
+        if (tokenizer.vocabSize() < text.vocabSize()) {
+            throw new IllegalArgumentException("the single-file checkpoint's text encoder has " + text.vocabSize()
+                    + " token ids (a CLIP vocabulary sara4j does not bundle); pass --config with a diffusers folder"
+                    + " of the same base model (for example stable-diffusion-v1-5), whose tokenizer/ is used");
+        }
+        return tokenizer;
+    }
+
+    /**
+     * Writes the pipeline as one {@code .safetensors} file in the latent-diffusion layout (the format
+     * of AUTOMATIC1111, ComfyUI and kohya-ss; SD1.x CLIP or SD2.x OpenCLIP keys as {@code openClip}
+     * says), atomically. The component and scheduler configs go into the file's metadata, so sara4j
+     * loads the file back to the same architecture. With {@code source} (the single file the
+     * pipeline was loaded from), tensors keep that file's storage types and its extra tensors are
+     * carried over (see {@link SingleFileCheckpoint#write}); unchanged tensors come back bit for bit.
+     *
+     * @throws IllegalArgumentException for a pixel-space pipeline (the layout has a VAE)
+     */
+    public void saveSingleFile(Path out, boolean openClip, Path source) throws IOException {
+        if (vae == null) {
+            throw new IllegalArgumentException("a pixel-space model (no VAE) cannot be written as a single-file"
+                    + " Stable Diffusion checkpoint; write a diffusers folder instead");
+        }
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put(SingleFileCheckpoint.META_UNET, unet.config().toJson());
+        meta.put(SingleFileCheckpoint.META_VAE, vae.config().toJson());
+        meta.put(SingleFileCheckpoint.META_TEXT, textEncoder.config().toJson());
+        meta.put(SingleFileCheckpoint.META_SCHEDULER, schedulerConfig.toJson());
+        int layers = textEncoder.config().numHiddenLayers();
+        List<SingleFileCheckpoint.Part> parts = List.of(
+                new SingleFileCheckpoint.Part(unet, LdmKeyMap.unet(unet.config())),
+                new SingleFileCheckpoint.Part(vae, LdmKeyMap.vae(vae.config())),
+                new SingleFileCheckpoint.Part(textEncoder, openClip ? LdmKeyMap.openClip(layers) : LdmKeyMap.clip()));
+        if (source == null) {
+            SingleFileCheckpoint.write(out, parts, meta, null);
+        } else {
+            try (SingleFileCheckpoint from = SingleFileCheckpoint.open(source)) {
+                SingleFileCheckpoint.write(out, parts, meta, from);
+            }
+        }
     }
 
     /**
