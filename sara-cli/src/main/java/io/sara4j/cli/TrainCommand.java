@@ -188,12 +188,6 @@ final class TrainCommand implements Callable<Integer> {
                     .withLoss(new LossOptions(snrGamma, noiseOffset, prediction)).withCaptionDropout(captionDropout)
                     .withValidation(validation).withCacheLatents(cacheLatents);
             ineffectiveOptions().forEach(note -> log.println("sara: note: " + note));
-            PredictionType configured = pipeline.schedulerConfig().predictionType();
-            if (prediction != null && prediction != configured) {
-                log.println("sara: note: training for " + predictionType + " while the model's scheduler config says "
-                        + configured.name().toLowerCase(Locale.ROOT) + "; sample the result with a scheduler config set to "
-                        + predictionType + " (train-config.json and the adapter record it)");
-            }
             try (FineTuner tuner = method.attach(pipeline.unet(), steps, seed)) {
                 log.printf(Locale.ROOT, "sara: %s on %d images at %dx%d, %,d trainable values of %,d (%.3f%%)%n",
                         method.method, dataset.size(), side, side, tuner.trainableCount(), pipeline.unet().parameterCount(),
