@@ -3,7 +3,6 @@ package io.sara4j.cli;
 import ai.djl.ndarray.NDManager;
 import io.sara4j.core.io.AtomicFiles;
 import io.sara4j.core.nn.Engines;
-import io.sara4j.core.peft.AdapterFiles;
 import io.sara4j.diffusion.data.shapes.Style;
 import io.sara4j.diffusion.eval.Evaluator;
 import io.sara4j.diffusion.eval.PriorPreservation;
@@ -108,7 +107,7 @@ final class EvalCommand implements Callable<Integer> {
                 log.flush();
                 before = evaluator.evaluate(manager, pipeline, baseStyle, basePrefix);
             }
-            AdapterFiles.apply(pipeline.unet(), adapters.adapters, alphas, manager);
+            adapters.applyTo(pipeline.unet(), manager);
             log.printf("sara: scoring %s (%d images) ...%n", style.label(), samples);
             log.flush();
             StyleScores target = evaluator.evaluate(manager, pipeline, style, targetPrefix);

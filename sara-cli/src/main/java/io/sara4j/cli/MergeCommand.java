@@ -2,7 +2,6 @@ package io.sara4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import io.sara4j.core.nn.Engines;
-import io.sara4j.core.peft.AdapterFiles;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -60,7 +59,7 @@ final class MergeCommand implements Callable<Integer> {
         }
         try (NDManager manager = Engines.pytorch().newBaseManager()) {
             StableDiffusionPipeline pipeline = model.load(manager);
-            AdapterFiles.apply(pipeline.unet(), adapters.adapters, adapters.alphas(), manager);
+            adapters.applyTo(pipeline.unet(), manager);
             if (singleFile) {
                 boolean openClip = "gelu".equals(pipeline.textEncoder().config().hiddenAct());
                 pipeline.saveSingleFile(out, openClip, model.singleFile() ? model.model : null);

@@ -2,7 +2,6 @@ package io.sara4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import io.sara4j.core.nn.Engines;
-import io.sara4j.core.peft.AdapterFiles;
 import io.sara4j.diffusion.pipeline.GenerationRequest;
 import io.sara4j.diffusion.pipeline.Images;
 import io.sara4j.diffusion.pipeline.Sampler;
@@ -65,11 +64,11 @@ final class SampleCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<Double> alphas = adapters.alphas();
+        adapters.alphas(); // one scale per adapter: refused here, before the model loads
         PrintWriter log = spec.commandLine().getErr();
         try (NDManager manager = Engines.pytorch().newBaseManager()) {
             StableDiffusionPipeline pipeline = model.load(manager);
-            AdapterFiles.apply(pipeline.unet(), adapters.adapters, alphas, manager);
+            adapters.applyTo(pipeline.unet(), manager);
             int side = pipeline.defaultImageSize();
             GenerationRequest request = new GenerationRequest(prompt, negativePrompt, count, steps, guidance, seed,
                     height == null ? side : height, width == null ? side : width, Sampler.parse(sampler));

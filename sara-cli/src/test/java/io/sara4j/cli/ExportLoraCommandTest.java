@@ -6,6 +6,7 @@ import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.diffusion.data.shapes.ShapesDataset;
 import io.sara4j.diffusion.data.shapes.ShapesOptions;
 import io.sara4j.diffusion.data.shapes.Style;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -62,6 +63,17 @@ class ExportLoraCommandTest {
         assertThat(full.code()).as(full.err()).isZero();
         assertThat(overall(full.out(), "relative error")).isLessThan(1e-5);
         assertThat(overall(full.out(), "kept energy")).isGreaterThan(0.999999);
+
+        // both files are adapters for the other commands too, and give the same model
+        Path kohyaImage = dir.resolve("kohya.png");
+        Path diffusersImage = dir.resolve("diffusers.png");
+        for (Path[] pair : new Path[][] {{out.resolve("lora_kohya.safetensors"), kohyaImage},
+                {out.resolve("lora_diffusers.safetensors"), diffusersImage}}) {
+            CliRun sample = CliRun.sara("sample", "--model", model.toString(), "--adapter", pair[0].toString(),
+                    "--prompt", "dots style, a red", "--n", "1", "--steps", "2", "--out", pair[1].toString());
+            assertThat(sample.code()).as(sample.err()).isZero();
+        }
+        assertThat(Files.readAllBytes(kohyaImage)).isEqualTo(Files.readAllBytes(diffusersImage));
     }
 
     @Test
