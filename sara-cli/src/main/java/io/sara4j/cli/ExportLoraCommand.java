@@ -9,7 +9,8 @@ import io.sara4j.core.peft.SparseAdapter;
 import io.sara4j.diffusion.export.ExportedLora;
 import io.sara4j.diffusion.export.LoraLayout;
 import io.sara4j.diffusion.export.LowRankExport;
-import io.sara4j.diffusion.pipeline.DiffusersFolder;
+import io.sara4j.diffusion.loading.SingleFileOptions;
+import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import io.sara4j.diffusion.unet.UNet2DConditionModel;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -38,9 +39,15 @@ final class ExportLoraCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "The diffusers model folder the adapter was trained on; its UNet is loaded (fp32) to check the base (required).")
+    @Option(names = "--model", required = true, paramLabel = "PATH",
+            description = "The model the adapter was trained on, a diffusers folder or a single-file checkpoint; its UNet is"
+                    + " loaded (fp32) to check the base (required).")
     Path model;
+
+    @Option(names = "--config", paramLabel = "DIR",
+            description = "For a single-file --model: a diffusers folder whose unet/config.json to use (default: the"
+                    + " file's own metadata, else inferred from its tensors).")
+    Path config;
 
     @Option(names = "--variant", paramLabel = "NAME",
             description = "Weights variant to load, e.g. fp16 for *.fp16.safetensors (default: the standard file, or the only one present).")
@@ -88,8 +95,8 @@ final class ExportLoraCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         try (NDManager manager = Engines.pytorch().newBaseManager()) {
-            DiffusersFolder folder = DiffusersFolder.open(model, variant);
-            UNet2DConditionModel unet = UNet2DConditionModel.load(folder.unetDir(), manager, DataType.FLOAT32, variant);
+            UNet2DConditionModel unet = StableDiffusionPipeline.loadUnet(model, variant, new SingleFileOptions(config, null),
+                    manager, DataType.FLOAT32);
             try (SparseAdapter a = SparseAdapter.read(adapter, manager)) {
                 a.fingerprint().check(unet, "adapter " + adapter + " (for the UNet of " + model + ")");
                 LowRankExport.Result result = LowRankExport.export(a, chosen);

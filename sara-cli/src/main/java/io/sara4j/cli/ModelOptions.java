@@ -59,6 +59,10 @@ final class ModelOptions {
             throw new IllegalArgumentException("--config applies to a single-file --model only; " + model
                     + " is a folder");
         }
+        if (singleFile() && variant != null) {
+            throw new IllegalArgumentException("--variant applies to a diffusers folder only; " + model
+                    + " is a single file (its weights are converted to --dtype)");
+        }
         PredictionType prediction = predictionType == null ? null : PredictionType.fromName(predictionType);
         StableDiffusionPipeline pipeline = StableDiffusionPipeline.load(model, variant,
                 new SingleFileOptions(config, prediction), manager, computeType());

@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
  * model on generated images of one shapes style and score the result with the same evaluator.
  */
 final class ShapesRunOptions {
-    @Option(names = "--model", paramLabel = "DIR", description = "Base model folder (default: the bundled models/shapes-base).")
+    @Option(names = "--model", paramLabel = "PATH",
+            description = "Base model: a diffusers folder or a single-file checkpoint (default: the bundled models/shapes-base).")
     Path model;
 
     @Option(names = "--guidance", defaultValue = "2", description = "Classifier-free guidance of every sample (default:"

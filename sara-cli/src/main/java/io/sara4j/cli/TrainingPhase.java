@@ -7,7 +7,7 @@ import io.sara4j.core.peft.FineTuner;
 import io.sara4j.diffusion.data.DatasetOptions;
 import io.sara4j.diffusion.data.ImageCaptionDataset;
 import io.sara4j.diffusion.loading.ConfigJson;
-import io.sara4j.diffusion.pipeline.DiffusersFolder;
+import io.sara4j.diffusion.loading.SingleFileOptions;
 import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import io.sara4j.diffusion.training.LossChart;
 import io.sara4j.diffusion.training.Trainer;
@@ -31,9 +31,9 @@ final class TrainingPhase {
 
     private TrainingPhase() {}
 
-    /** The base model, computing in float32. */
-    static StableDiffusionPipeline load(Path modelDir, NDManager manager) throws IOException {
-        return StableDiffusionPipeline.load(DiffusersFolder.open(modelDir, null), manager, DataType.FLOAT32);
+    /** The base model (a diffusers folder or a single-file checkpoint), computing in float32. */
+    static StableDiffusionPipeline load(Path model, NDManager manager) throws IOException {
+        return StableDiffusionPipeline.load(model, null, SingleFileOptions.NONE, manager, DataType.FLOAT32);
     }
 
     /**

@@ -1,11 +1,14 @@
 package io.sara4j.cli;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import io.sara4j.core.io.SafetensorsFile;
+import io.sara4j.core.nn.Engines;
 import io.sara4j.diffusion.data.shapes.ShapesDataset;
 import io.sara4j.diffusion.data.shapes.ShapesOptions;
 import io.sara4j.diffusion.data.shapes.Style;
+import io.sara4j.diffusion.pipeline.DiffusersFolder;
+import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,8 +17,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine;
+import static org.assertj.core.api.Assertions.assertThat;
 
 class ExportLoraCommandTest {
     @TempDir
@@ -74,6 +78,17 @@ class ExportLoraCommandTest {
             assertThat(sample.code()).as(sample.err()).isZero();
         }
         assertThat(Files.readAllBytes(kohyaImage)).isEqualTo(Files.readAllBytes(diffusersImage));
+
+        // the same model as a single-file checkpoint gives the same export
+        Path single = dir.resolve("model.safetensors");
+        try (NDManager m = Engines.pytorch().newBaseManager()) {
+            StableDiffusionPipeline.load(DiffusersFolder.open(model), m, DataType.FLOAT32).saveSingleFile(single, false, null);
+        }
+        CliRun fromFile = CliRun.sara("export-lora", "--model", single.toString(), "--adapter", adapter.toString(),
+                "--energy", "0.9", "--out", dir.resolve("from-file").toString());
+        assertThat(fromFile.code()).as(fromFile.err()).isZero();
+        assertThat(Files.readAllBytes(dir.resolve("from-file/lora_kohya.safetensors")))
+                .isEqualTo(Files.readAllBytes(out.resolve("lora_kohya.safetensors")));
     }
 
     @Test

@@ -14,7 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Writes a tiny randomly initialised diffusers folder (8x8 images) for command tests. */
-final class TinyModelFolder {
+public final class TinyModelFolder {
     private TinyModelFolder() {}
 
     static final String UNET = """
@@ -75,7 +75,7 @@ final class TinyModelFolder {
             """;
 
     /** Writes the folder under {@code root}; weights drawn from the engine seeded with {@code seed}. */
-    static Path write(Path root, long seed) throws IOException {
+    public static Path write(Path root, long seed) throws IOException {
         Engine engine = Engines.pytorch();
         engine.setRandomSeed((int) seed);
         Files.createDirectories(root);

@@ -51,7 +51,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--unet-config", paramLabel = "FILE", description = "A UNet config.json to benchmark with random weights.")
     Path unetConfig;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "A diffusers folder whose UNet (with its weights) to benchmark.")
+    @Option(names = "--model", paramLabel = "PATH",
+            description = "A diffusers folder or single-file checkpoint whose UNet (with its weights) to benchmark (default: none).")
     Path model;
 
     @Option(names = "--latent-size", paramLabel = "N", description = "Latent side (default: the config's sample_size, else 32).")

@@ -1,7 +1,9 @@
 package io.sara4j.cli.bench;
 
 import ai.djl.ndarray.NDManager;
-import io.sara4j.diffusion.pipeline.DiffusersFolder;
+import ai.djl.ndarray.types.DataType;
+import io.sara4j.diffusion.loading.SingleFileOptions;
+import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import io.sara4j.diffusion.unet.UNet2DConditionConfig;
 import io.sara4j.diffusion.unet.UNet2DConditionModel;
 import java.io.IOException;
@@ -42,7 +44,7 @@ public record BenchModel(UNet2DConditionConfig config, Path folder, int latentSi
 
     /**
      * The model chosen by the command's options (at most one of {@code unetConfig} and
-     * {@code modelFolder}; neither means the benchmark UNet).
+     * {@code modelFolder}, which may also be a single-file checkpoint; neither means the benchmark UNet).
      *
      * @param latentSize the latent side, or {@code null} for the config's {@code sample_size} (32 without one)
      * @throws IllegalArgumentException when both are given or a file does not fit
@@ -54,8 +56,7 @@ public record BenchModel(UNet2DConditionConfig config, Path folder, int latentSi
         UNet2DConditionConfig config;
         String source;
         if (modelFolder != null) {
-            DiffusersFolder folder = DiffusersFolder.open(modelFolder);
-            config = UNet2DConditionConfig.read(folder.unetDir().resolve("config.json"));
+            config = StableDiffusionPipeline.unetConfigOf(modelFolder, SingleFileOptions.NONE);
             source = "UNet of " + modelFolder.toAbsolutePath().normalize() + " (its weights)";
         } else if (unetConfig != null) {
             config = UNet2DConditionConfig.read(unetConfig);
@@ -71,7 +72,8 @@ public record BenchModel(UNet2DConditionConfig config, Path folder, int latentSi
 
     /** Builds the UNet in {@code manager}: loaded from the folder, or initialised from the engine's seeded generator. */
     public UNet2DConditionModel build(NDManager manager) throws IOException {
-        return folder == null ? new UNet2DConditionModel(manager, config) : DiffusersFolder.open(folder).loadUnet(manager);
+        return folder == null ? new UNet2DConditionModel(manager, config)
+                : StableDiffusionPipeline.loadUnet(folder, null, SingleFileOptions.NONE, manager, DataType.FLOAT32);
     }
 
     /** Width of the text states the UNet attends to. */

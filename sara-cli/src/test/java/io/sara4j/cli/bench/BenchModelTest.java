@@ -1,17 +1,19 @@
 package io.sara4j.cli.bench;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import io.sara4j.core.nn.Engines;
 import io.sara4j.core.peft.Lora;
 import io.sara4j.core.peft.LoraConfig;
+import io.sara4j.diffusion.pipeline.DiffusersFolder;
+import io.sara4j.diffusion.pipeline.StableDiffusionPipeline;
 import io.sara4j.diffusion.unet.UNet2DConditionModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BenchModelTest {
     @TempDir
@@ -47,5 +49,20 @@ class BenchModelTest {
     void badChoicesAreRefusedNamingTheOption() {
         assertThatThrownBy(() -> BenchModel.choose(dir.resolve("a.json"), dir, null)).hasMessageContaining("--unet-config or --model");
         assertThatThrownBy(() -> BenchModel.choose(null, null, 0)).hasMessageContaining("--latent-size");
+    }
+
+    @Test
+    void aSingleFileCheckpointIsBenchmarkedWithTheSameUnetAsItsFolder() throws Exception {
+        Path folder = io.sara4j.cli.TinyModelFolder.write(dir.resolve("model"), 6);
+        Path file = dir.resolve("model.safetensors");
+        try (NDManager m = Engines.pytorch().newBaseManager()) {
+            StableDiffusionPipeline.load(DiffusersFolder.open(folder), m, DataType.FLOAT32).saveSingleFile(file, false, null);
+            BenchModel fromFolder = BenchModel.choose(null, folder, null);
+            BenchModel fromFile = BenchModel.choose(null, file, null);
+            assertThat(fromFile.config().toJson()).isEqualTo(fromFolder.config().toJson());
+            UNet2DConditionModel a = fromFolder.build(m);
+            UNet2DConditionModel b = fromFile.build(m);
+            a.stateDict().forEach((k, v) -> assertThat(b.stateDict().get(k).toFloatArray()).as(k).containsExactly(v.toFloatArray()));
+        }
     }
 }

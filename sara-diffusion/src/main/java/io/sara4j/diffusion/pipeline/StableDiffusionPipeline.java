@@ -145,11 +145,8 @@ public final class StableDiffusionPipeline {
                 scheduler = withPredictionType(scheduler, prediction);
             }
 
-            UNet2DConditionConfig unetConfig = configFile(configDir, DiffusersFolder.UNET) != null
-                    ? UNet2DConditionConfig.read(configFile(configDir, DiffusersFolder.UNET))
-                    : meta.containsKey(SingleFileCheckpoint.META_UNET)
-                            ? UNet2DConditionConfig.parse(meta.get(SingleFileCheckpoint.META_UNET))
-                            : ckpt.inferUnet(scheduler.predictionType() == PredictionType.V_PREDICTION);
+            UNet2DConditionConfig unetConfig = unetConfig(ckpt, configDir,
+                    scheduler.predictionType() == PredictionType.V_PREDICTION);
             AutoencoderKLConfig vaeConfig = configFile(configDir, DiffusersFolder.VAE) != null
                     ? AutoencoderKLConfig.read(configFile(configDir, DiffusersFolder.VAE))
                     : meta.containsKey(SingleFileCheckpoint.META_VAE)
@@ -173,6 +170,53 @@ public final class StableDiffusionPipeline {
                     new SingleFileCheckpoint.Part(text, ckpt.textMap(textConfig.numHiddenLayers()))));
             return new StableDiffusionPipeline(unet, vae, text, tokenizer, scheduler);
         }
+    }
+
+    /**
+     * Loads only the UNet of {@code model} (a diffusers folder with the weights {@code variant}, or
+     * a single-file checkpoint: its UNet part, configured as {@link #loadSingleFile} would), for
+     * commands that need nothing else (LoRA export, benchmarks). A single file needs no tokenizer here.
+     */
+    public static UNet2DConditionModel loadUnet(Path model, String variant, SingleFileOptions options,
+            NDManager manager, DataType computeType) throws IOException {
+        if (!SingleFileCheckpoint.isSingleFile(model)) {
+            return DiffusersFolder.open(model, variant).loadUnet(manager, computeType);
+        }
+        WeightFiles.requireComputeType(computeType);
+        try (SingleFileCheckpoint ckpt = SingleFileCheckpoint.open(model)) {
+            boolean sd2 = ckpt.textLayout() == SingleFileCheckpoint.TextLayout.OPEN_CLIP;
+            PredictionType prediction = options.predictionType() != null ? options.predictionType()
+                    : sd2 ? PredictionType.V_PREDICTION : PredictionType.EPSILON;
+            UNet2DConditionConfig config = unetConfig(ckpt, options.configDir(), prediction == PredictionType.V_PREDICTION);
+            UNet2DConditionModel unet = new UNet2DConditionModel(manager, config);
+            unet.convertTo(computeType);
+            ckpt.load(List.of(new SingleFileCheckpoint.Part(unet, LdmKeyMap.unet(config))));
+            return unet;
+        }
+    }
+
+    /** The UNet config of {@code model} (a diffusers folder or a single-file checkpoint), without loading weights. */
+    public static UNet2DConditionConfig unetConfigOf(Path model, SingleFileOptions options) throws IOException {
+        if (!SingleFileCheckpoint.isSingleFile(model)) {
+            return UNet2DConditionConfig.read(DiffusersFolder.open(model).unetDir().resolve(WeightFiles.CONFIG_NAME));
+        }
+        try (SingleFileCheckpoint ckpt = SingleFileCheckpoint.open(model)) {
+            boolean sd2 = ckpt.textLayout() == SingleFileCheckpoint.TextLayout.OPEN_CLIP;
+            PredictionType prediction = options.predictionType() != null ? options.predictionType()
+                    : sd2 ? PredictionType.V_PREDICTION : PredictionType.EPSILON;
+            return unetConfig(ckpt, options.configDir(), prediction == PredictionType.V_PREDICTION);
+        }
+    }
+
+    /** A single file's UNet config: from {@code configDir}, else the file's metadata, else inferred from the tensors. */
+    private static UNet2DConditionConfig unetConfig(SingleFileCheckpoint ckpt, Path configDir, boolean vPrediction)
+            throws IOException {
+        Path file = configFile(configDir, DiffusersFolder.UNET);
+        if (file != null) {
+            return UNet2DConditionConfig.read(file);
+        }
+        String fromMetadata = ckpt.metadata().get(SingleFileCheckpoint.META_UNET);
+        return fromMetadata != null ? UNet2DConditionConfig.parse(fromMetadata) : ckpt.inferUnet(vPrediction);
     }
 
     /** This pipeline (the same components) with the scheduler config's {@code prediction_type} replaced. */
