@@ -59,6 +59,10 @@ class SingleFileCliTest {
         CliRun misplaced = CliRun.sara(concat(common, "--model", model[0].toString(), "--config", model[0].toString(),
                 "--out", dir.resolve("d.png").toString()));
         assertThat(misplaced.err()).contains("single-file --model only");
+        CliRun variant = CliRun.sara(concat(common, "--model", model[1].toString(), "--variant", "fp16",
+                "--out", dir.resolve("e.png").toString()));
+        assertThat(variant.code()).isEqualTo(1);
+        assertThat(variant.err()).contains("--variant applies to a diffusers folder only");
     }
 
     @Test
