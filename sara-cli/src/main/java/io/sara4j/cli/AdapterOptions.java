@@ -1,12 +1,9 @@
 package io.sara4j.cli;
 
 import ai.djl.ndarray.NDManager;
-import io.sara4j.core.io.SafetensorsFile;
 import io.sara4j.core.nn.Module;
 import io.sara4j.core.peft.AdapterFiles;
 import io.sara4j.diffusion.export.ExportedLora;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -37,7 +34,7 @@ final class AdapterOptions {
         Map<Path, Double> loraFiles = new LinkedHashMap<>();
         for (int i = 0; i < adapters.size(); i++) {
             Path file = adapters.get(i);
-            String format = formatOf(file);
+            String format = AdapterFiles.formatOrNull(file);
             if (format == null || format.equals(ExportedLora.FORMAT)) {
                 loraFiles.put(file, all.get(i));
             } else {
@@ -49,15 +46,6 @@ final class AdapterOptions {
             AdapterFiles.apply(unet, own, ownScales, scratch);
         }
         loraFiles.forEach((file, scale) -> ExportedLora.apply(unet, file, scale));
-    }
-
-    /** The file's {@code format} metadata, or null when it has none (a LoRA file from another tool). */
-    private static String formatOf(Path file) {
-        try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            return f.metadata().get("format");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read adapter " + file + ": " + e.getMessage(), e);
-        }
     }
 
     /** One scale per adapter: the given ones in order, 1.0 for the rest. */

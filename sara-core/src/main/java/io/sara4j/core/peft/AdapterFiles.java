@@ -22,12 +22,17 @@ public final class AdapterFiles {
 
     /** The {@code format} metadata of {@code file} ("sara4j.sparse-adapter" or "sara4j.lora-adapter"). */
     public static String format(Path file) {
+        String format = formatOrNull(file);
+        if (format == null) {
+            throw new IllegalArgumentException(file + ": not a sara4j adapter (no \"format\" in its metadata)");
+        }
+        return format;
+    }
+
+    /** The {@code format} metadata of {@code file}, or {@code null} when it has none (a file from another tool). */
+    public static String formatOrNull(Path file) {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
-            String format = f.metadata().get("format");
-            if (format == null) {
-                throw new IllegalArgumentException(file + ": not a sara4j adapter (no \"format\" in its metadata)");
-            }
-            return format;
+            return f.metadata().get("format");
         } catch (IOException e) {
             throw new UncheckedIOException(file + ": " + e.getMessage(), e);
         }

@@ -76,7 +76,6 @@ public final class Trainer {
         } else if (vs.validationData() != null) {
             heldOut = ImageCaptionDataset.open(vs.validationData(), validationOptions(vs));
         }
-        UNet2DConditionModel unet = pipeline.unet();
         Checkpoint checkpoint = new Checkpoint(runDir, config, train.size());
         ExponentialMovingAverage ema = config.emaDecay() == null ? null
                 : ExponentialMovingAverage.start(tuner, config.emaDecay());
@@ -114,11 +113,11 @@ public final class Trainer {
         double firstLoss = Double.NaN;
         StepReport last = null;
         UNet2DConditionModel unet = pipeline.unet();
+        unet.setTraining(true);
+        unet.setGradientCheckpointing(config.gradientCheckpointing());
         try (StepLogs logs = StepLogs.open(runDir, first);
                 NDManager root = engine.newBaseManager()) {
             for (long step = first; step < config.steps(); step++) {
-                unet.setTraining(true);
-                unet.setGradientCheckpointing(config.gradientCheckpointing());
                 long stepStarted = System.nanoTime();
                 last = trainStep(root, engine, train, sampler.batch(step), step, objective, dropout, cache);
                 if (ema != null) {
@@ -129,8 +128,7 @@ public final class Trainer {
                 logs.append(last, pace, (System.nanoTime() - stepStarted) / 1e9);
                 long done = step + 1;
                 if (validator != null && validator.due(done)) {
-                    unet.setTraining(false);
-                    unet.setGradientCheckpointing(false);
+                    // unrecorded and in eval mode inside, training mode restored after
                     listener.onValidation(done, validator.run(done));
                 }
                 if (done % config.logEvery() == 0 || done == config.steps()) {
